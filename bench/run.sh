@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Times one SIZE x SIZE stylization (art and photo) in ccpl and in PyTorch CPU
+# on this machine, in the same run, with the same thread count and the
+# random-weight checkpoints of the test fixtures (same shapes as the real
+# models, so the same arithmetic). Prints a table of medians and ratios.
+# Usage: bench/run.sh [BUILD_DIR] [SIZE] [RUNS] [THREADS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build}" size="${2:-512}" runs="${3:-5}" threads="${4:-2}"
+fx="$build/tests/fixtures/model"
+[ -f "$fx/vgg.pth" ] || /usr/bin/python3 tests/ref/make_fixtures.py "$build/tests/fixtures" >/dev/null
+cmake --build "$build" --target bench_stylize -j"$(nproc)" >/dev/null
+
+median() { grep '^median' | awk '{print $2}'; }
+printf "%-6s %5s %10s %10s %7s\n" mode size ccpl_s torch_s ratio
+for mode in art photo; do
+    c=$("$build/bench_stylize" "$mode" "$fx/vgg.pth" "$fx/${mode}_decoder.pth" "$fx/${mode}_sct.pth" "$size" "$runs" "$threads" | median)
+    t=$(/usr/bin/python3 bench/torch_stylize.py "$mode" "$fx/vgg.pth" "$fx/${mode}_decoder.pth" "$fx/${mode}_sct.pth" "$size" "$runs" "$threads" | median)
+    printf "%-6s %5d %10.3f %10.3f %6.2fx\n" "$mode" "$size" "$c" "$t" "$(awk -v t="$t" -v c="$c" 'BEGIN{print t/c}')"
+done

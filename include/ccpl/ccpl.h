@@ -1,0 +1,165 @@
+/*
+ * ccpl.h — public API of libccpl, a C implementation of CCPL versatile style
+ * transfer (Wu et al., ECCV 2022).
+ *
+ *   ccpl_params p = ccpl_default_params();
+ *   p.mode = CCPL_MODE_ART;
+ *   ccpl_error err;
+ *   ccpl_model *m = ccpl_model_load("vgg.pth", "decoder.pth", "sct.pth", &p, &err);
+ *   if (!m) { fprintf(stderr, "%s\n", err.message); ... }
+ *   ccpl_style *s = ccpl_style_new(m, &style_img, NULL);
+ *   ccpl_stylize_params sp = ccpl_default_stylize_params();
+ *   ccpl_image out = {0};
+ *   if (ccpl_stylize(m, &content_img, &s, NULL, 1, &sp, &out) != CCPL_OK)
+ *       fprintf(stderr, "%s\n", ccpl_model_error(m));
+ *   ccpl_image_free(&out); ccpl_style_free(s); ccpl_model_free(m);
+ *
+ * Thread safety: one model, one thread at a time (a model keeps its last
+ * error and its scratch state). Separate models are independent and may be
+ * used concurrently from different threads. Styles belong to the model that
+ * made them. The library never prints and never exits: every failure comes
+ * back as a ccpl_status with a one-line message.
+ */
+#ifndef CCPL_CCPL_H
+#define CCPL_CCPL_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The shared library exports exactly the declarations of this header. */
+#if defined(CCPL_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+#define CCPL_VERSION_STRING "0.1.0"
+
+typedef enum ccpl_status {
+    CCPL_OK = 0,
+    CCPL_E_INVALID_ARGUMENT, /* a parameter out of its range */
+    CCPL_E_NOMEM,            /* an allocation failed or a size overflowed */
+    CCPL_E_IO,               /* a file is missing, unreadable or unwritable */
+    CCPL_E_FORMAT,           /* not a checkpoint/image, or a corrupt/truncated one */
+    CCPL_E_UNSAFE,           /* a pickle references something outside the allow-list */
+    CCPL_E_MISSING_KEY,      /* a checkpoint lacks a tensor the model needs */
+    CCPL_E_SHAPE,            /* a tensor has the wrong shape (often: wrong mode) */
+    CCPL_E_TOO_SMALL,        /* an image is below the network's minimum size */
+    CCPL_E_TOO_LARGE,        /* an image or tensor exceeds a safety limit */
+    CCPL_E_CANCELLED         /* a progress callback asked to stop */
+} ccpl_status;
+
+/* A short constant English name for a status ("invalid argument", ...). */
+const char *ccpl_status_string(ccpl_status status);
+
+/* Out-parameter for calls that have no model to keep the message in. */
+typedef struct ccpl_error {
+    ccpl_status status;
+    char message[512]; /* one line, names the file and the cause */
+} ccpl_error;
+
+typedef enum ccpl_mode {
+    CCPL_MODE_ART = 0,   /* encoder to relu4_1, 512-channel SCT */
+    CCPL_MODE_PHOTO = 1  /* encoder to relu3_1, 256-channel SCT */
+} ccpl_mode;
+
+/* An 8-bit RGB image, rows top to bottom, pixels interleaved R,G,B,
+ * row stride 3*width bytes. Images made by the library are freed with
+ * ccpl_image_free. */
+typedef struct ccpl_image {
+    int width;
+    int height;
+    unsigned char *data; /* (height, width, 3) */
+} ccpl_image;
+
+/* Progress: called with done/total work units; return non-zero to cancel. */
+typedef int (*ccpl_progress_fn)(int done, int total, void *user_data);
+
+typedef struct ccpl_params {
+    ccpl_mode mode;           /* CCPL_MODE_ART */
+    int n_threads;            /* 0: all available cores */
+    ccpl_progress_fn progress; /* NULL: none; called between layers */
+    void *progress_user_data; /* passed to progress */
+} ccpl_params;
+
+ccpl_params ccpl_default_params(void);
+
+typedef struct ccpl_model ccpl_model;
+typedef struct ccpl_style ccpl_style;
+
+/* Loads the encoder (normalised VGG), decoder and SCT checkpoints
+ * (PyTorch zip or legacy format, official key layouts). Returns NULL on
+ * failure with err filled (err may be NULL). */
+ccpl_model *ccpl_model_load(const char *vgg_path, const char *decoder_path,
+                            const char *sct_path, const ccpl_params *params,
+                            ccpl_error *err);
+void ccpl_model_free(ccpl_model *model);
+
+/* The message of the last failed call on this model ("" if none). */
+const char *ccpl_model_error(const ccpl_model *model);
+ccpl_status ccpl_model_status(const ccpl_model *model);
+ccpl_mode ccpl_model_mode(const ccpl_model *model);
+
+/* Smallest content/style side the model accepts (SCT's unpadded style
+ * convolutions need style features of at least 5x5 (art) or 3x3 (photo)). */
+int ccpl_model_min_content_side(const ccpl_model *model);
+int ccpl_model_min_style_side(const ccpl_model *model);
+
+/* Encodes a style image once (encoder, snet, covariance, mean) so that it
+ * can be applied to many contents. With color_reference non-NULL, the style
+ * is first recoloured to that image's colour statistics (CORAL, "preserve
+ * colour"). Returns NULL on failure (see ccpl_model_error). */
+ccpl_style *ccpl_style_new(ccpl_model *model, const ccpl_image *style,
+                           const ccpl_image *color_reference);
+void ccpl_style_free(ccpl_style *style);
+
+typedef struct ccpl_stylize_params {
+    float alpha;     /* 1.0: blend alpha*SCT(fc,fs) + (1-alpha)*fc, in [0,1] */
+    int full_output; /* 0: crop to the content's size; 1: keep the decoder's
+                        padded-up size as the reference saves it */
+} ccpl_stylize_params;
+
+ccpl_stylize_params ccpl_default_stylize_params(void);
+
+/* Stylizes content with n_styles styles mixed by weights (NULL: equal
+ * weights; weights are normalised to sum to 1). out->data is allocated by
+ * the library (free with ccpl_image_free); on failure out is left empty. */
+ccpl_status ccpl_stylize(ccpl_model *model, const ccpl_image *content,
+                         ccpl_style *const *styles, const float *weights,
+                         int n_styles, const ccpl_stylize_params *params,
+                         ccpl_image *out);
+
+/* ---- images ---------------------------------------------------------- */
+
+/* Allocates a width x height image (contents undefined). */
+ccpl_status ccpl_image_alloc(ccpl_image *img, int width, int height, ccpl_error *err);
+void ccpl_image_free(ccpl_image *img);
+
+/* Loads a PNG or JPEG file (detected by content, not by name). Grey, alpha
+ * (dropped) and 16-bit inputs become 8-bit RGB. Truncated or corrupt files
+ * are errors. */
+ccpl_status ccpl_image_load(const char *path, ccpl_image *out, ccpl_error *err);
+
+/* Saves as PNG or JPEG, chosen by the extension (.png, .jpg, .jpeg, any
+ * case). Written to a temporary name in the same folder and renamed when
+ * complete, so a failure never leaves a partial file or truncates an existing
+ * one. jpeg_quality in 1..100 (ignored for PNG). */
+ccpl_status ccpl_image_save(const char *path, const ccpl_image *img,
+                            int jpeg_quality, ccpl_error *err);
+
+/* The reference pre-processing: scales so that the shorter side is `size`
+ * (bilinear with antialiasing, as PIL's resize; aspect kept; size 0 copies),
+ * then with crop non-zero takes the centre size x size square. */
+ccpl_status ccpl_image_resize_shorter(const ccpl_image *in, int size, int crop,
+                                      ccpl_image *out, ccpl_error *err);
+
+#if defined(CCPL_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CCPL_CCPL_H */

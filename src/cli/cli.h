@@ -1,0 +1,68 @@
+/* cli.h — shared pieces of the ccpl command. Exit codes: 0 success,
+ * 1 failure (bad input, I/O), 2 usage error. */
+#ifndef CCPL_CLI_CLI_H
+#define CCPL_CLI_CLI_H
+
+#include <stddef.h>
+
+#include "ccpl/ccpl.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+int cmd_stylize(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+/* Prints "ccpl CMD: message" and the --help hint on stderr; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Strict number parsing: the whole string, in [lo, hi]. Return 0 on success. */
+int cli_parse_int(const char *s, long lo, long hi, int *out);
+int cli_parse_float(const char *s, double lo, double hi, float *out);
+/* Comma-separated floats, each >= 0; *out allocated. Returns count or -1. */
+int cli_parse_float_list(const char *s, float **out);
+
+/* A growable list of strings. */
+typedef struct strlist {
+    char **items;
+    int n, cap;
+} strlist;
+int strlist_push(strlist *l, const char *s); /* copies s; 0 on success */
+void strlist_free(strlist *l);
+
+/* The PNG/JPEG files directly inside dir (by extension), natural-sorted.
+ * Returns 0, or -1 with errno set. */
+int cli_list_images(const char *dir, strlist *out);
+/* File name without folder and last extension: "a/b/photo.v2.jpg" -> "photo.v2". */
+void cli_stem(const char *path, char *out, size_t n);
+/* Creates dir if missing (one level). 0 on success, -1 with errno. */
+int cli_ensure_dir(const char *dir);
+int cli_is_dir(const char *path);
+int cli_is_file(const char *path);
+
+/* Model files for a mode, found from explicit paths, the --models folders,
+ * CCPL_MODELS (colon-separated) and the built-in folder, in that order.
+ * On failure prints what is missing and where it was looked for. */
+typedef struct model_paths {
+    const char *vgg, *decoder, *sct; /* explicit (NULL: search) */
+    strlist dirs;                    /* --models, repeatable */
+} model_paths;
+int cli_resolve_models(const char *cmd, model_paths *mp, ccpl_mode mode, char *vgg, char *decoder,
+                       char *sct, size_t n);
+
+/* Progress line on stderr when it is a terminal (and not quiet). */
+typedef struct progress {
+    int enabled;
+    int total, done;
+    double t0;
+    const char *unit; /* "images" */
+} progress;
+double cli_now(void);
+void progress_start(progress *p, int total, const char *unit, int quiet);
+void progress_update(progress *p, const char *label);
+void progress_end(progress *p);
+
+#endif

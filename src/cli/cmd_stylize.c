@@ -1,0 +1,412 @@
+/* ccpl stylize — restyle content images with style images. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char *const HELP =
+    "Usage: ccpl stylize [OPTION]... --content FILE --style FILE --output FILE\n"
+    "       ccpl stylize [OPTION]... --content-dir DIR --style-dir DIR --output-dir DIR\n"
+    "Restyle content images with style images (CCPL, artistic or photo-realistic).\n"
+    "\n"
+    "Inputs (PNG or JPEG; grey, alpha and 16-bit images become 8-bit RGB):\n"
+    "  -c, --content FILE        content image (repeatable)\n"
+    "      --content-dir DIR     every .png/.jpg/.jpeg in DIR\n"
+    "  -s, --style FILE          style image (repeatable)\n"
+    "      --style-dir DIR       every .png/.jpg/.jpeg in DIR\n"
+    "\n"
+    "Model:\n"
+    "  -m, --mode art|photo      artistic (relu4_1) or photo-realistic (relu3_1); default art\n"
+    "      --vgg FILE            normalised VGG-19 encoder checkpoint\n"
+    "      --decoder FILE        decoder checkpoint of the mode\n"
+    "      --sct FILE            SCT checkpoint of the mode\n"
+    "      --models DIR          folder to search for the files not given (repeatable);\n"
+    "                            then CCPL_MODELS (colon-separated folders), then the\n"
+    "                            built-in models/ folder. Names looked for:\n"
+    "                              vgg_normalised.pth (photo also vgg_normalised_conv3_1.pth),\n"
+    "                              MODE/decoder.pth, MODE/decoder_iter_160000.pth.tar,\n"
+    "                              decoder_MODE.pth, and the same three for sct\n"
+    "\n"
+    "Processing:\n"
+    "      --content-size N      resize so the shorter side is N (default 512, 0 keeps)\n"
+    "      --style-size N        the same for styles (default 512, 0 keeps)\n"
+    "      --crop                then take the centre NxN square\n"
+    "  -a, --alpha A             style strength in [0,1] (default 1): decodes\n"
+    "                            A*SCT(content,style) + (1-A)*content features\n"
+    "      --preserve-color      recolour each style to its content's colours first\n"
+    "  -w, --style-weights LIST  mix all styles into one result with these weights\n"
+    "                            (comma-separated, one per style, normalised to sum 1)\n"
+    "      --full-output         keep the decoder's size (rounded up to a multiple of 8\n"
+    "                            in art mode, 4 in photo mode) as the reference saves it;\n"
+    "                            default: crop to the content's size\n"
+    "  -t, --threads N           threads (default 0: all cores)\n"
+    "\n"
+    "Output (written to a temporary name, then renamed: never half-written):\n"
+    "  -o, --output FILE         the result, when there is one (format from extension)\n"
+    "      --output-dir DIR      folder for results named CONTENT_stylized_STYLE.EXT,\n"
+    "                            or CONTENT_interpolation.EXT with --style-weights\n"
+    "                            (default: output)\n"
+    "      --ext png|jpg         format of results in --output-dir (default png)\n"
+    "      --jpeg-quality N      1..100 (default 95)\n"
+    "  -q, --quiet               no progress line\n"
+    "  -h, --help                this help\n"
+    "\n"
+    "Exit status: 0 all results written, 1 a file or model could not be read or\n"
+    "written (the others are still processed), 2 bad usage.\n";
+
+enum {
+    OPT_CONTENT_DIR = 256,
+    OPT_STYLE_DIR,
+    OPT_VGG,
+    OPT_DECODER,
+    OPT_SCT,
+    OPT_MODELS,
+    OPT_CONTENT_SIZE,
+    OPT_STYLE_SIZE,
+    OPT_CROP,
+    OPT_PRESERVE,
+    OPT_OUTPUT_DIR,
+    OPT_EXT,
+    OPT_JPEG_QUALITY,
+    OPT_FULL_OUTPUT
+};
+
+#define MAX_SIDE 16384
+
+typedef struct opts {
+    strlist contents, styles;
+    model_paths mp;
+    ccpl_mode mode;
+    int content_size, style_size, crop;
+    float alpha;
+    int preserve;
+    float *weights;
+    int n_weights;
+    int full_output;
+    int threads;
+    const char *output, *output_dir, *ext;
+    int jpeg_quality;
+    int quiet;
+} opts;
+
+static int add_dir(const char *cmd, const char *dir, strlist *l) {
+    if (!cli_is_dir(dir)) {
+        fprintf(stderr, "ccpl %s: %s: not a folder\n", cmd, dir);
+        return CLI_FAIL;
+    }
+    int before = l->n;
+    if (cli_list_images(dir, l) != 0) {
+        fprintf(stderr, "ccpl %s: %s: %s\n", cmd, dir, strerror(errno));
+        return CLI_FAIL;
+    }
+    if (l->n == before) {
+        fprintf(stderr, "ccpl %s: %s: no .png, .jpg or .jpeg files\n", cmd, dir);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int parse(int argc, char **argv, opts *o) {
+    static const struct option longopts[] = {
+        {"content", required_argument, 0, 'c'},
+        {"content-dir", required_argument, 0, OPT_CONTENT_DIR},
+        {"style", required_argument, 0, 's'},
+        {"style-dir", required_argument, 0, OPT_STYLE_DIR},
+        {"mode", required_argument, 0, 'm'},
+        {"vgg", required_argument, 0, OPT_VGG},
+        {"decoder", required_argument, 0, OPT_DECODER},
+        {"sct", required_argument, 0, OPT_SCT},
+        {"models", required_argument, 0, OPT_MODELS},
+        {"content-size", required_argument, 0, OPT_CONTENT_SIZE},
+        {"style-size", required_argument, 0, OPT_STYLE_SIZE},
+        {"crop", no_argument, 0, OPT_CROP},
+        {"alpha", required_argument, 0, 'a'},
+        {"preserve-color", no_argument, 0, OPT_PRESERVE},
+        {"preserve-colour", no_argument, 0, OPT_PRESERVE},
+        {"style-weights", required_argument, 0, 'w'},
+        {"full-output", no_argument, 0, OPT_FULL_OUTPUT},
+        {"threads", required_argument, 0, 't'},
+        {"output", required_argument, 0, 'o'},
+        {"output-dir", required_argument, 0, OPT_OUTPUT_DIR},
+        {"ext", required_argument, 0, OPT_EXT},
+        {"jpeg-quality", required_argument, 0, OPT_JPEG_QUALITY},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *cmd = "stylize";
+    const char *content_dir = NULL, *style_dir = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":c:s:m:a:w:t:o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': strlist_push(&o->contents, optarg); break;
+        case 's': strlist_push(&o->styles, optarg); break;
+        case OPT_CONTENT_DIR: content_dir = optarg; break;
+        case OPT_STYLE_DIR: style_dir = optarg; break;
+        case 'm':
+            if (!strcmp(optarg, "art")) o->mode = CCPL_MODE_ART;
+            else if (!strcmp(optarg, "photo")) o->mode = CCPL_MODE_PHOTO;
+            else return cli_usage_error(cmd, "--mode must be art or photo, not '%s'", optarg);
+            break;
+        case OPT_VGG: o->mp.vgg = optarg; break;
+        case OPT_DECODER: o->mp.decoder = optarg; break;
+        case OPT_SCT: o->mp.sct = optarg; break;
+        case OPT_MODELS: strlist_push(&o->mp.dirs, optarg); break;
+        case OPT_CONTENT_SIZE:
+            if (cli_parse_int(optarg, 0, MAX_SIDE, &o->content_size))
+                return cli_usage_error(cmd, "--content-size must be an integer in 0..%d, not '%s'", MAX_SIDE, optarg);
+            break;
+        case OPT_STYLE_SIZE:
+            if (cli_parse_int(optarg, 0, MAX_SIDE, &o->style_size))
+                return cli_usage_error(cmd, "--style-size must be an integer in 0..%d, not '%s'", MAX_SIDE, optarg);
+            break;
+        case OPT_CROP: o->crop = 1; break;
+        case 'a':
+            if (cli_parse_float(optarg, 0.0, 1.0, &o->alpha))
+                return cli_usage_error(cmd, "--alpha must be a number in [0,1], not '%s'", optarg);
+            break;
+        case OPT_PRESERVE: o->preserve = 1; break;
+        case 'w':
+            free(o->weights);
+            o->n_weights = cli_parse_float_list(optarg, &o->weights);
+            if (o->n_weights < 0) {
+                o->weights = NULL;
+                return cli_usage_error(cmd, "--style-weights must be comma-separated numbers >= 0, not '%s'", optarg);
+            }
+            break;
+        case OPT_FULL_OUTPUT: o->full_output = 1; break;
+        case 't':
+            if (cli_parse_int(optarg, 0, 1024, &o->threads))
+                return cli_usage_error(cmd, "--threads must be an integer in 0..1024, not '%s'", optarg);
+            break;
+        case 'o': o->output = optarg; break;
+        case OPT_OUTPUT_DIR: o->output_dir = optarg; break;
+        case OPT_EXT:
+            if (strcmp(optarg, "png") && strcmp(optarg, "jpg"))
+                return cli_usage_error(cmd, "--ext must be png or jpg, not '%s'", optarg);
+            o->ext = optarg;
+            break;
+        case OPT_JPEG_QUALITY:
+            if (cli_parse_int(optarg, 1, 100, &o->jpeg_quality))
+                return cli_usage_error(cmd, "--jpeg-quality must be an integer in 1..100, not '%s'", optarg);
+            break;
+        case 'q': o->quiet = 1; break;
+        case 'h': fputs(HELP, stdout); return -1;
+        case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s' (inputs are given with --content and --style)", argv[optind]);
+    if (o->crop && (o->content_size == 0 || o->style_size == 0))
+        return cli_usage_error(cmd, "--crop needs a non-zero --content-size and --style-size");
+    if (content_dir && add_dir(cmd, content_dir, &o->contents) != CLI_OK) return CLI_FAIL;
+    if (style_dir && add_dir(cmd, style_dir, &o->styles) != CLI_OK) return CLI_FAIL;
+    if (o->contents.n == 0) return cli_usage_error(cmd, "no content image (--content FILE or --content-dir DIR)");
+    if (o->styles.n == 0) return cli_usage_error(cmd, "no style image (--style FILE or --style-dir DIR)");
+    if (o->weights && o->n_weights != o->styles.n)
+        return cli_usage_error(cmd, "--style-weights has %d values for %d styles", o->n_weights, o->styles.n);
+    if (o->weights) {
+        double sum = 0;
+        for (int i = 0; i < o->n_weights; i++) sum += o->weights[i];
+        if (!(sum > 0)) return cli_usage_error(cmd, "--style-weights sum to zero");
+    }
+    if (o->output && o->output_dir) return cli_usage_error(cmd, "give --output or --output-dir, not both");
+    int results = o->contents.n * (o->weights ? 1 : o->styles.n);
+    if (o->output && results != 1)
+        return cli_usage_error(cmd, "--output names one file but there are %d results; use --output-dir", results);
+    return CLI_OK;
+}
+
+/* A style image as loaded and resized, plus its encoding (NULL with --preserve-color). */
+typedef struct style_item {
+    const char *path;
+    ccpl_image img;
+    ccpl_style *style;
+} style_item;
+
+static int load_resized(const char *path, int size, int crop, ccpl_image *out) {
+    ccpl_error err;
+    ccpl_image raw = {0};
+    if (ccpl_image_load(path, &raw, &err) != CCPL_OK) {
+        fprintf(stderr, "ccpl stylize: %s\n", err.message);
+        return CLI_FAIL;
+    }
+    ccpl_status st = ccpl_image_resize_shorter(&raw, size, crop, out, &err);
+    ccpl_image_free(&raw);
+    if (st != CCPL_OK) {
+        fprintf(stderr, "ccpl stylize: %s: %s\n", path, err.message);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int save(const opts *o, const char *content, const char *style, const ccpl_image *img) {
+    char path[4096], cstem[1024], sstem[1024];
+    if (o->output) {
+        snprintf(path, sizeof path, "%s", o->output);
+    } else {
+        cli_stem(content, cstem, sizeof cstem);
+        if (style) {
+            cli_stem(style, sstem, sizeof sstem);
+            snprintf(path, sizeof path, "%s/%s_stylized_%s.%s", o->output_dir, cstem, sstem, o->ext);
+        } else {
+            snprintf(path, sizeof path, "%s/%s_interpolation.%s", o->output_dir, cstem, o->ext);
+        }
+    }
+    ccpl_error err;
+    if (ccpl_image_save(path, img, o->jpeg_quality, &err) != CCPL_OK) {
+        fprintf(stderr, "ccpl stylize: %s\n", err.message);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+/* Stylizes one content with the styles (one result each, or one mixed). */
+static int run_content(const opts *o, ccpl_model *m, const char *cpath, style_item *styles,
+                       int n_styles, progress *pr) {
+    ccpl_image content = {0}, out = {0};
+    int rc = load_resized(cpath, o->content_size, o->crop, &content);
+    if (rc != CLI_OK) {
+        pr->done += o->weights ? 1 : n_styles;
+        return rc;
+    }
+    ccpl_style **enc = calloc((size_t)n_styles, sizeof *enc);
+    ccpl_stylize_params sp = ccpl_default_stylize_params();
+    sp.alpha = o->alpha;
+    sp.full_output = o->full_output;
+    if (!enc) {
+        ccpl_image_free(&content);
+        return CLI_FAIL;
+    }
+    for (int i = 0; i < n_styles; i++) {
+        if (!styles[i].img.data) continue; /* failed to load: reported already */
+        enc[i] = styles[i].style;
+        if (o->preserve && !(enc[i] = ccpl_style_new(m, &styles[i].img, &content))) {
+            fprintf(stderr, "ccpl stylize: %s with %s: %s\n", styles[i].path, cpath, ccpl_model_error(m));
+            rc = CLI_FAIL;
+        }
+    }
+    char label[256];
+    if (o->weights) {
+        int ok = rc == CLI_OK;
+        for (int i = 0; i < n_styles; i++) ok = ok && enc[i];
+        snprintf(label, sizeof label, "%s (mix of %d styles)", cpath, n_styles);
+        progress_update(pr, label);
+        if (ok && ccpl_stylize(m, &content, enc, o->weights, n_styles, &sp, &out) != CCPL_OK) {
+            fprintf(stderr, "ccpl stylize: %s: %s\n", cpath, ccpl_model_error(m));
+            ok = 0;
+        }
+        if (ok && save(o, cpath, NULL, &out) != CLI_OK) ok = 0;
+        if (!ok) rc = CLI_FAIL;
+        ccpl_image_free(&out);
+        pr->done++;
+    } else {
+        for (int i = 0; i < n_styles; i++) {
+            snprintf(label, sizeof label, "%s x %s", cpath, styles[i].path);
+            progress_update(pr, label);
+            pr->done++;
+            if (!enc[i]) continue;
+            if (ccpl_stylize(m, &content, &enc[i], NULL, 1, &sp, &out) != CCPL_OK) {
+                fprintf(stderr, "ccpl stylize: %s: %s\n", cpath, ccpl_model_error(m));
+                rc = CLI_FAIL;
+                continue;
+            }
+            if (save(o, cpath, styles[i].path, &out) != CLI_OK) rc = CLI_FAIL;
+            ccpl_image_free(&out);
+        }
+    }
+    if (o->preserve)
+        for (int i = 0; i < n_styles; i++) ccpl_style_free(enc[i]);
+    free(enc);
+    ccpl_image_free(&content);
+    return rc;
+}
+
+int cmd_stylize(int argc, char **argv) {
+    opts o;
+    memset(&o, 0, sizeof o);
+    o.content_size = o.style_size = 512;
+    o.alpha = 1.0f;
+    o.ext = "png";
+    o.jpeg_quality = 95;
+    int rc = parse(argc, argv, &o);
+    ccpl_model *m = NULL;
+    style_item *styles = NULL;
+    if (rc != CLI_OK) {
+        rc = rc < 0 ? CLI_OK : rc; /* --help */
+        goto done;
+    }
+    if (!o.output && !o.output_dir) o.output_dir = "output";
+    if (o.output_dir && cli_ensure_dir(o.output_dir) != 0) {
+        fprintf(stderr, "ccpl stylize: %s: cannot create the output folder: %s\n", o.output_dir, strerror(errno));
+        rc = CLI_FAIL;
+        goto done;
+    }
+
+    char vgg[4096], dec[4096], sct[4096];
+    if (cli_resolve_models("stylize", &o.mp, o.mode, vgg, dec, sct, sizeof vgg) != 0) {
+        rc = CLI_FAIL;
+        goto done;
+    }
+    ccpl_params p = ccpl_default_params();
+    p.mode = o.mode;
+    p.n_threads = o.threads;
+    ccpl_error err;
+    if (!(m = ccpl_model_load(vgg, dec, sct, &p, &err))) {
+        fprintf(stderr, "ccpl stylize: %s\n", err.message);
+        rc = CLI_FAIL;
+        goto done;
+    }
+
+    /* Styles are loaded and (without --preserve-color) encoded once. */
+    styles = calloc((size_t)o.styles.n, sizeof *styles);
+    if (!styles) {
+        rc = CLI_FAIL;
+        goto done;
+    }
+    int usable = 0;
+    for (int i = 0; i < o.styles.n; i++) {
+        styles[i].path = o.styles.items[i];
+        if (load_resized(styles[i].path, o.style_size, o.crop, &styles[i].img) != CLI_OK) {
+            rc = CLI_FAIL;
+            continue;
+        }
+        if (!o.preserve && !(styles[i].style = ccpl_style_new(m, &styles[i].img, NULL))) {
+            fprintf(stderr, "ccpl stylize: %s: %s\n", styles[i].path, ccpl_model_error(m));
+            ccpl_image_free(&styles[i].img);
+            rc = CLI_FAIL;
+            continue;
+        }
+        usable++;
+    }
+    if (usable == 0 || (o.weights && usable != o.styles.n)) {
+        rc = CLI_FAIL;
+        goto done;
+    }
+
+    progress pr;
+    progress_start(&pr, o.contents.n * (o.weights ? 1 : o.styles.n), "images", o.quiet);
+    for (int i = 0; i < o.contents.n; i++)
+        if (run_content(&o, m, o.contents.items[i], styles, o.styles.n, &pr) != CLI_OK) rc = CLI_FAIL;
+    progress_end(&pr);
+
+done:
+    if (styles)
+        for (int i = 0; i < o.styles.n; i++) {
+            ccpl_style_free(styles[i].style);
+            ccpl_image_free(&styles[i].img);
+        }
+    free(styles);
+    ccpl_model_free(m);
+    strlist_free(&o.contents);
+    strlist_free(&o.styles);
+    strlist_free(&o.mp.dirs);
+    free(o.weights);
+    return rc;
+}

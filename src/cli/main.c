@@ -1,0 +1,36 @@
+/* ccpl — command-line front end of libccpl. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char *const HELP =
+    "Usage: ccpl COMMAND [OPTION]...\n"
+    "CCPL versatile style transfer (ECCV 2022), artistic and photo-realistic.\n"
+    "\n"
+    "Commands:\n"
+    "  stylize   restyle content images with style images\n"
+    "  inspect   list the tensors of PyTorch checkpoint files\n"
+    "  version   print the version\n"
+    "\n"
+    "'ccpl COMMAND --help' describes a command's options.\n";
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(HELP, stderr);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "stylize")) return cmd_stylize(argc - 1, argv + 1);
+    if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 1, argv + 1);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("ccpl %s\n", CCPL_VERSION_STRING);
+        return CLI_OK;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(HELP, stdout);
+        return CLI_OK;
+    }
+    fprintf(stderr, "ccpl: unknown command '%s'\nTry 'ccpl --help'.\n", cmd);
+    return CLI_USAGE;
+}

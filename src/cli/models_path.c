@@ -1,0 +1,84 @@
+/* Finding model files: explicit --vgg/--decoder/--sct, else the folders of
+ * --models, CCPL_MODELS (colon-separated) and the built-in models/ folder,
+ * under the names documented in --help. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef CCPL_BUILTIN_MODELS_DIR
+#define CCPL_BUILTIN_MODELS_DIR "models"
+#endif
+
+static void search_dirs(model_paths *mp, strlist *dirs) {
+    for (int i = 0; i < mp->dirs.n; i++) strlist_push(dirs, mp->dirs.items[i]);
+    const char *env = getenv("CCPL_MODELS");
+    if (env && *env) {
+        char *copy = strdup(env), *save = NULL;
+        for (char *t = copy ? strtok_r(copy, ":", &save) : NULL; t; t = strtok_r(NULL, ":", &save))
+            strlist_push(dirs, t);
+        free(copy);
+    }
+    strlist_push(dirs, CCPL_BUILTIN_MODELS_DIR);
+}
+
+/* First existing DIR/NAME over dirs x names; 0 if found. */
+static int find(const strlist *dirs, const char *const *names, char *out, size_t n) {
+    for (int d = 0; d < dirs->n; d++)
+        for (int k = 0; names[k]; k++) {
+            snprintf(out, n, "%s/%s", dirs->items[d], names[k]);
+            if (cli_is_file(out)) return 0;
+        }
+    return -1;
+}
+
+static void explain(const char *cmd, const char *what, const strlist *dirs,
+                    const char *const *names, const char *option) {
+    fprintf(stderr, "ccpl %s: no %s found: looked for", cmd, what);
+    for (int k = 0; names[k]; k++) fprintf(stderr, "%s %s", k ? "," : "", names[k]);
+    fprintf(stderr, " in");
+    for (int d = 0; d < dirs->n; d++) fprintf(stderr, "%s %s", d ? "," : "", dirs->items[d]);
+    fprintf(stderr, "; put it there, or pass %s FILE, --models DIR or set CCPL_MODELS\n", option);
+}
+
+int cli_resolve_models(const char *cmd, model_paths *mp, ccpl_mode mode, char *vgg, char *decoder,
+                       char *sct, size_t n) {
+    static const char *const vgg_art[] = {"vgg_normalised.pth", NULL};
+    static const char *const vgg_photo[] = {"vgg_normalised.pth", "vgg_normalised_conv3_1.pth", NULL};
+    static const char *const dec_art[] = {"art/decoder.pth", "art/decoder_iter_160000.pth.tar",
+                                          "decoder_art.pth", NULL};
+    static const char *const dec_photo[] = {"photo/decoder.pth", "photo/decoder_iter_160000.pth.tar",
+                                            "decoder_photo.pth", NULL};
+    static const char *const sct_art[] = {"art/sct.pth", "art/sct_iter_160000.pth.tar",
+                                          "sct_art.pth", NULL};
+    static const char *const sct_photo[] = {"photo/sct.pth", "photo/sct_iter_160000.pth.tar",
+                                            "sct_photo.pth", NULL};
+    const int photo = mode == CCPL_MODE_PHOTO;
+    strlist dirs = {0};
+    int rc = 0;
+    search_dirs(mp, &dirs);
+    struct {
+        const char *given;
+        const char *const *names;
+        char *out;
+        const char *what, *option;
+    } roles[3] = {
+        {mp->vgg, photo ? vgg_photo : vgg_art, vgg,
+         photo ? "VGG encoder (to relu3_1 or further)" : "VGG encoder (to relu4_1)", "--vgg"},
+        {mp->decoder, photo ? dec_photo : dec_art, decoder,
+         photo ? "photo-mode decoder" : "art-mode decoder", "--decoder"},
+        {mp->sct, photo ? sct_photo : sct_art, sct, photo ? "photo-mode SCT" : "art-mode SCT",
+         "--sct"},
+    };
+    for (int r = 0; r < 3; r++) {
+        if (roles[r].given) {
+            snprintf(roles[r].out, n, "%s", roles[r].given);
+        } else if (find(&dirs, roles[r].names, roles[r].out, n) != 0) {
+            explain(cmd, roles[r].what, &dirs, roles[r].names, roles[r].option);
+            rc = -1;
+        }
+    }
+    strlist_free(&dirs);
+    return rc;
+}

@@ -1,0 +1,24 @@
+/* atomic_file.h — write to a temporary name, rename when complete. */
+#ifndef CCPL_IO_ATOMIC_FILE_H
+#define CCPL_IO_ATOMIC_FILE_H
+
+#include <stdio.h>
+
+#include "ccpl/ccpl.h"
+
+typedef struct ccpl__atomic_file {
+    FILE *fp;         /* write through this */
+    char *final_path; /* where it goes on commit */
+    char *temp_path;  /* "<dir>/.<name>.tmp-XXXXXX" in the same folder */
+} ccpl__atomic_file;
+
+/* Opens a fresh temporary file beside `path`. */
+ccpl_status ccpl__atomic_open(ccpl__atomic_file *af, const char *path, ccpl_error *err);
+/* Flushes, fsyncs, closes and renames onto the final path. On failure the
+ * temporary file is removed and the existing final file is untouched. */
+ccpl_status ccpl__atomic_commit(ccpl__atomic_file *af, ccpl_error *err);
+/* Closes and removes the temporary file (safe after a failed commit, and
+ * safe to call twice). */
+void ccpl__atomic_abort(ccpl__atomic_file *af);
+
+#endif

@@ -1,0 +1,296 @@
+/* model.c — loading the three checkpoints and the public stylization API. */
+#include "model/model.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "io/image_internal.h"
+#include "model/arch.h"
+#include "ops/coral.h"
+
+ccpl_params ccpl_default_params(void) {
+    ccpl_params p;
+    memset(&p, 0, sizeof p);
+    p.mode = CCPL_MODE_ART;
+    p.n_threads = 0;
+    return p;
+}
+
+ccpl_stylize_params ccpl_default_stylize_params(void) {
+    ccpl_stylize_params p;
+    memset(&p, 0, sizeof p);
+    p.alpha = 1.0f;
+    p.full_output = 0;
+    return p;
+}
+
+const char *ccpl_model_error(const ccpl_model *m) { return m ? m->err.message : ""; }
+ccpl_status ccpl_model_status(const ccpl_model *m) { return m ? m->err.status : CCPL_E_INVALID_ARGUMENT; }
+ccpl_mode ccpl_model_mode(const ccpl_model *m) { return m->params.mode; }
+
+/* OpenBLAS's thread count is process-wide; it is set at each entry point to
+ * this model's count. */
+static void use_threads(const ccpl_model *m) { openblas_set_num_threads(m->n_threads); }
+
+typedef struct want_ctx {
+    const ccpl__net *nets[2];
+    const char *prefixes[2];
+    int n;
+    int uncompress; /* SCT's uncompress.weight/bias */
+} want_ctx;
+
+static int want_tensor(const char *name, void *user) {
+    const want_ctx *w = (const want_ctx *)user;
+    for (int i = 0; i < w->n; i++)
+        if (ccpl__net_uses(w->nets[i], w->prefixes[i], name)) return 1;
+    return w->uncompress && (!strcmp(name, "uncompress.weight") || !strcmp(name, "uncompress.bias"));
+}
+
+/* Smallest side s such that an s x s input passes the nets in order. */
+static int min_side(const ccpl__net *a, const ccpl__net *b) {
+    for (int s = 1; s < 4096; s++) {
+        int c, h, w;
+        if (ccpl__net_check(a, 3, s, s, &c, &h, &w, "", NULL) != CCPL_OK) continue;
+        if (ccpl__net_check(b, c, h, w, NULL, NULL, NULL, "", NULL) == CCPL_OK) return s;
+    }
+    return 4096;
+}
+
+int ccpl_model_min_content_side(const ccpl_model *m) { return min_side(&m->enc, &m->decoder); }
+int ccpl_model_min_style_side(const ccpl_model *m) { return min_side(&m->enc, &m->snet); }
+
+ccpl_model *ccpl_model_load(const char *vgg_path, const char *decoder_path,
+                            const char *sct_path, const ccpl_params *params, ccpl_error *err) {
+    ccpl__clear(err);
+    ccpl_params p = params ? *params : ccpl_default_params();
+    if (p.mode != CCPL_MODE_ART && p.mode != CCPL_MODE_PHOTO) {
+        ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "unknown mode %d", (int)p.mode);
+        return NULL;
+    }
+    if (p.n_threads < 0 || p.n_threads > 1024) {
+        ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "n_threads must be in 0..1024, got %d", p.n_threads);
+        return NULL;
+    }
+    if (!vgg_path || !decoder_path || !sct_path) {
+        ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "a model path is NULL");
+        return NULL;
+    }
+    ccpl_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        ccpl__fail(err, CCPL_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    m->params = p;
+    m->n_threads = p.n_threads;
+    if (m->n_threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        m->n_threads = n > 0 ? (int)n : 1;
+    }
+    m->feat_c = ccpl__feat_channels(p.mode);
+    ccpl__arch_encoder(&m->enc, p.mode);
+    ccpl__arch_decoder(&m->decoder, p.mode);
+    ccpl__arch_cnet(&m->cnet, p.mode);
+    ccpl__arch_snet(&m->snet, p.mode);
+    ccpl__arch_uncompress(&m->uncompress, p.mode);
+
+    const char *hint = p.mode == CCPL_MODE_ART ? " (a photo-mode checkpoint used in art mode?)"
+                                               : " (an art-mode checkpoint used in photo mode?)";
+    want_ctx wv = {{&m->enc}, {""}, 1, 0};
+    want_ctx wd = {{&m->decoder}, {""}, 1, 0};
+    want_ctx ws = {{&m->cnet, &m->snet}, {"cnet.", "snet."}, 2, 1};
+    ccpl_status st;
+    if ((st = ccpl__checkpoint_load(vgg_path, want_tensor, &wv, &m->vgg, err)) != CCPL_OK ||
+        (st = ccpl__net_bind(&m->enc, &m->vgg, vgg_path, "",
+                             p.mode == CCPL_MODE_ART ? " (art mode needs the VGG up to relu4_1)" : "",
+                             err)) != CCPL_OK ||
+        (st = ccpl__checkpoint_load(decoder_path, want_tensor, &wd, &m->dec, err)) != CCPL_OK ||
+        (st = ccpl__net_bind(&m->decoder, &m->dec, decoder_path, "", hint, err)) != CCPL_OK ||
+        (st = ccpl__checkpoint_load(sct_path, want_tensor, &ws, &m->sct, err)) != CCPL_OK ||
+        (st = ccpl__net_bind(&m->cnet, &m->sct, sct_path, "cnet.", hint, err)) != CCPL_OK ||
+        (st = ccpl__net_bind(&m->snet, &m->sct, sct_path, "snet.", hint, err)) != CCPL_OK ||
+        (st = ccpl__conv_bind(&m->uncompress, &m->sct, sct_path, "uncompress", hint, err)) != CCPL_OK) {
+        ccpl_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void ccpl_model_free(ccpl_model *m) {
+    if (!m) return;
+    ccpl__checkpoint_free(&m->vgg);
+    ccpl__checkpoint_free(&m->dec);
+    ccpl__checkpoint_free(&m->sct);
+    free(m);
+}
+
+ccpl_status ccpl__encode(ccpl_model *m, const ccpl__act *x, ccpl__act *last, ccpl__act *taps) {
+    use_threads(m);
+    return ccpl__net_run(&m->enc, x, last, taps, m->n_threads, &m->progress, &m->err);
+}
+
+static ccpl_status check_side(ccpl_model *m, const char *what, int w, int h, int min) {
+    if (w < min || h < min)
+        return ccpl__fail(&m->err, CCPL_E_TOO_SMALL,
+                          "%s is %dx%d; %s mode needs at least %dx%d", what, w, h,
+                          m->params.mode == CCPL_MODE_ART ? "art" : "photo", min, min);
+    return CCPL_OK;
+}
+
+ccpl_style *ccpl__style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref) {
+    ccpl__act recol = {0}, fs = {0};
+    const ccpl__act *input = style;
+    ccpl_style *s = NULL;
+    ccpl__clear(&m->err);
+    use_threads(m);
+    if (check_side(m, "style image", style->w, style->h, ccpl_model_min_style_side(m)) != CCPL_OK)
+        return NULL;
+    if (color_ref) {
+        if (ccpl__act_alloc(&recol, style->c, style->h, style->w, &m->err) != CCPL_OK) return NULL;
+        memcpy(recol.data, style->data, sizeof(float) * (size_t)style->c * style->h * style->w);
+        if (ccpl__coral(recol.data, style->h, style->w, color_ref->data, color_ref->h,
+                        color_ref->w, &m->err) != CCPL_OK)
+            goto fail;
+        input = &recol;
+    }
+    if (ccpl__net_run(&m->enc, input, &fs, NULL, m->n_threads, NULL, &m->err) != CCPL_OK) goto fail;
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->smean = malloc(sizeof(float) * (size_t)m->feat_c))) {
+        ccpl__fail(&m->err, CCPL_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    s->model = m;
+    s->c = m->feat_c;
+    if (ccpl__sct_style(m, &fs, s) != CCPL_OK) goto fail;
+    ccpl__act_free(&recol);
+    ccpl__act_free(&fs);
+    return s;
+fail:
+    ccpl__act_free(&recol);
+    ccpl__act_free(&fs);
+    ccpl_style_free(s);
+    return NULL;
+}
+
+void ccpl_style_free(ccpl_style *s) {
+    if (!s) return;
+    free(s->smean);
+    free(s);
+}
+
+ccpl_status ccpl__stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_style *const *styles,
+                              const float *weights, int n_styles, float alpha, ccpl__act *out) {
+    ccpl__act fc = {0}, acc = {0}, g = {0};
+    ccpl_status st;
+    memset(out, 0, sizeof *out);
+    ccpl__clear(&m->err);
+    use_threads(m);
+    if (!(alpha >= 0.0f && alpha <= 1.0f))
+        return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "alpha must be in [0,1], got %g", alpha);
+    if (n_styles < 1 || !styles)
+        return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "at least one style is needed");
+    double wsum = 0;
+    for (int i = 0; i < n_styles; i++) {
+        if (!styles[i] || styles[i]->model != m)
+            return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT,
+                              "style %d is NULL or was made by another model", i + 1);
+        const float w = weights ? weights[i] : 1.0f;
+        if (!(w >= 0.0f) || !isfinite(w))
+            return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT,
+                              "style weight %d must be finite and >= 0, got %g", i + 1, w);
+        wsum += w;
+    }
+    if (!(wsum > 0))
+        return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "style weights sum to zero");
+    st = check_side(m, "content image", content->w, content->h, ccpl_model_min_content_side(m));
+    if (st != CCPL_OK) return st;
+
+    m->progress.done = 0;
+    m->progress.total = ccpl__net_n_convs(&m->enc) + ccpl__net_n_convs(&m->decoder);
+    if ((st = ccpl__net_run(&m->enc, content, &fc, NULL, m->n_threads, &m->progress, &m->err)) != CCPL_OK)
+        goto done;
+
+    /* acc = sum_i w_i SCT(fc, fs_i), weights normalised to sum 1 */
+    for (int i = 0; i < n_styles; i++) {
+        if ((st = ccpl__sct_apply(m, &fc, styles[i], &g)) != CCPL_OK) goto done;
+        const size_t n = (size_t)g.c * g.h * g.w;
+        if (n_styles == 1) {
+            acc = g;
+            memset(&g, 0, sizeof g);
+            break;
+        }
+        const float w = (float)((weights ? weights[i] : 1.0f) / wsum);
+        if (i == 0) {
+            if ((st = ccpl__act_alloc(&acc, g.c, g.h, g.w, &m->err)) != CCPL_OK) goto done;
+            for (size_t k = 0; k < n; k++) acc.data[k] = w * g.data[k];
+        } else {
+            for (size_t k = 0; k < n; k++) acc.data[k] += w * g.data[k];
+        }
+        ccpl__act_free(&g);
+    }
+    /* alpha blend with the content features (AdaIN's convention) */
+    if (alpha != 1.0f) {
+        const size_t n = (size_t)acc.c * acc.h * acc.w;
+        for (size_t k = 0; k < n; k++) acc.data[k] = acc.data[k] * alpha + fc.data[k] * (1.0f - alpha);
+    }
+    st = ccpl__net_run(&m->decoder, &acc, out, NULL, m->n_threads, &m->progress, &m->err);
+done:
+    ccpl__act_free(&fc);
+    ccpl__act_free(&acc);
+    ccpl__act_free(&g);
+    return st;
+}
+
+/* ---- public, 8-bit images ---- */
+
+static ccpl_status image_to_act(ccpl_model *m, const ccpl_image *img, const char *what,
+                                ccpl__act *a) {
+    if (!img || !img->data || img->width <= 0 || img->height <= 0)
+        return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "%s is empty", what);
+    ccpl_status st = ccpl__act_alloc(a, 3, img->height, img->width, &m->err);
+    if (st == CCPL_OK) ccpl__image_to_chw(img, a->data);
+    return st;
+}
+
+ccpl_style *ccpl_style_new(ccpl_model *m, const ccpl_image *style, const ccpl_image *color_reference) {
+    if (!m) return NULL;
+    ccpl__act s = {0}, c = {0};
+    ccpl_style *out = NULL;
+    ccpl__clear(&m->err);
+    if (image_to_act(m, style, "style image", &s) != CCPL_OK) return NULL;
+    if (color_reference && image_to_act(m, color_reference, "colour reference image", &c) != CCPL_OK)
+        goto done;
+    out = ccpl__style_new_chw(m, &s, color_reference ? &c : NULL);
+done:
+    ccpl__act_free(&s);
+    ccpl__act_free(&c);
+    return out;
+}
+
+ccpl_status ccpl_stylize(ccpl_model *m, const ccpl_image *content, ccpl_style *const *styles,
+                         const float *weights, int n_styles, const ccpl_stylize_params *params,
+                         ccpl_image *out) {
+    if (!m) return CCPL_E_INVALID_ARGUMENT;
+    ccpl__clear(&m->err);
+    if (!out) return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "out is NULL");
+    memset(out, 0, sizeof *out);
+    ccpl_stylize_params sp = params ? *params : ccpl_default_stylize_params();
+    m->progress.fn = m->params.progress;
+    m->progress.user = m->params.progress_user_data;
+    ccpl__act c = {0}, y = {0};
+    ccpl_status st = image_to_act(m, content, "content image", &c);
+    if (st != CCPL_OK) return st;
+    st = ccpl__stylize_chw(m, &c, styles, weights, n_styles, sp.alpha, &y);
+    if (st == CCPL_OK) {
+        const int w = sp.full_output ? y.w : content->width;
+        const int h = sp.full_output ? y.h : content->height;
+        st = ccpl_image_alloc(out, w, h, &m->err);
+        if (st == CCPL_OK) ccpl__chw_to_image(y.data, y.h, y.w, out);
+    }
+    ccpl__act_free(&c);
+    ccpl__act_free(&y);
+    return st;
+}

@@ -1,0 +1,197 @@
+#include "model/net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "ops/pool.h"
+#include "ops/upsample.h"
+
+void ccpl__act_free(ccpl__act *a) {
+    if (!a) return;
+    free(a->data);
+    memset(a, 0, sizeof *a);
+}
+
+ccpl_status ccpl__act_alloc(ccpl__act *a, int c, int h, int w, ccpl_error *err) {
+    size_t n;
+    memset(a, 0, sizeof *a);
+    if (c <= 0 || h <= 0 || w <= 0 || !ccpl__mul4_ok(&n, (size_t)c, (size_t)h, (size_t)w, 1))
+        return ccpl__fail(err, CCPL_E_NOMEM, "activation of %d x %d x %d is too large", c, h, w);
+    a->data = ccpl__alloc_floats(n);
+    if (!a->data)
+        return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for a %d x %d x %d activation", c,
+                          h, w);
+    a->c = c, a->h = h, a->w = w;
+    return CCPL_OK;
+}
+
+int ccpl__net_n_convs(const ccpl__net *net) {
+    int n = 0;
+    for (int i = 0; i < net->n_ops; i++) n += net->ops[i].kind == CCPL__OP_CONV;
+    return n;
+}
+
+ccpl_status ccpl__net_check(const ccpl__net *net, int c, int h, int w, int *oc, int *oh,
+                            int *ow, const char *what, ccpl_error *err) {
+    for (int i = 0; i < net->n_ops; i++) {
+        const ccpl__op *op = &net->ops[i];
+        switch (op->kind) {
+        case CCPL__OP_CONV: {
+            const ccpl__conv *cv = &op->conv;
+            if (c != cv->cin)
+                return ccpl__fail(err, CCPL_E_SHAPE, "%s: layer %d expects %d channels, got %d",
+                                  what, cv->key, cv->cin, c);
+            /* reflection padding needs pad < side; an unpadded conv needs side >= k */
+            if ((cv->pad > 0 && (h <= cv->pad || w <= cv->pad)) ||
+                ccpl__conv_out(h, cv->k, cv->pad) < 1 || ccpl__conv_out(w, cv->k, cv->pad) < 1)
+                return ccpl__fail(err, CCPL_E_TOO_SMALL,
+                                  "%s is too small: its features are %dx%d at layer %d", what, w,
+                                  h, cv->key);
+            h = ccpl__conv_out(h, cv->k, cv->pad);
+            w = ccpl__conv_out(w, cv->k, cv->pad);
+            c = cv->cout;
+            break;
+        }
+        case CCPL__OP_POOL: h = ccpl__pool_out(h), w = ccpl__pool_out(w); break;
+        case CCPL__OP_UPSAMPLE:
+            if (h > (1 << 29) || w > (1 << 29))
+                return ccpl__fail(err, CCPL_E_TOO_LARGE, "%s is too large", what);
+            h *= 2, w *= 2;
+            break;
+        case CCPL__OP_TAP: break;
+        }
+    }
+    if (oc) *oc = c;
+    if (oh) *oh = h;
+    if (ow) *ow = w;
+    return CCPL_OK;
+}
+
+/* Largest conv scratch over the run, following shapes from (c,h,w). */
+static size_t max_scratch(const ccpl__net *net, int h, int w) {
+    size_t m = 0;
+    for (int i = 0; i < net->n_ops; i++) {
+        const ccpl__op *op = &net->ops[i];
+        if (op->kind == CCPL__OP_CONV) {
+            size_t s = ccpl__conv2d_scratch_floats(op->conv.cin, h, w, op->conv.k, op->conv.pad);
+            if (s > m) m = s;
+            h = ccpl__conv_out(h, op->conv.k, op->conv.pad);
+            w = ccpl__conv_out(w, op->conv.k, op->conv.pad);
+        } else if (op->kind == CCPL__OP_POOL) {
+            h = ccpl__pool_out(h), w = ccpl__pool_out(w);
+        } else if (op->kind == CCPL__OP_UPSAMPLE) {
+            h *= 2, w *= 2;
+        }
+    }
+    return m;
+}
+
+ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *out,
+                          ccpl__act *taps, int n_threads, ccpl__progress *progress,
+                          ccpl_error *err) {
+    ccpl_status st;
+    ccpl__act cur = {0}, next = {0};
+    float *scratch = NULL;
+    int n_taps = 0;
+    memset(out, 0, sizeof *out);
+
+    st = ccpl__net_check(net, x->c, x->h, x->w, NULL, NULL, NULL, "input", err);
+    if (st != CCPL_OK) return st;
+    size_t ns = max_scratch(net, x->h, x->w);
+    if (ns && !(scratch = ccpl__alloc_floats(ns)))
+        return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for convolution scratch");
+
+    st = ccpl__act_alloc(&cur, x->c, x->h, x->w, err);
+    if (st != CCPL_OK) goto done;
+    memcpy(cur.data, x->data, sizeof(float) * (size_t)x->c * x->h * x->w);
+
+    for (int i = 0; i < net->n_ops; i++) {
+        const ccpl__op *op = &net->ops[i];
+        switch (op->kind) {
+        case CCPL__OP_CONV: {
+            const ccpl__conv *cv = &op->conv;
+            st = ccpl__act_alloc(&next, cv->cout, ccpl__conv_out(cur.h, cv->k, cv->pad),
+                                 ccpl__conv_out(cur.w, cv->k, cv->pad), err);
+            if (st != CCPL_OK) goto done;
+            ccpl__conv2d_forward(next.data, cur.data, cv->w, cv->b, 1, cur.c, cur.h, cur.w,
+                                 cv->cout, cv->k, cv->pad,
+                                 cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, cv->relu, scratch,
+                                 n_threads);
+            if (progress) {
+                progress->done++;
+                if (progress->fn && progress->fn(progress->done, progress->total, progress->user)) {
+                    ccpl__act_free(&next);
+                    st = ccpl__fail(err, CCPL_E_CANCELLED, "cancelled by the progress callback");
+                    goto done;
+                }
+            }
+            break;
+        }
+        case CCPL__OP_POOL:
+            st = ccpl__act_alloc(&next, cur.c, ccpl__pool_out(cur.h), ccpl__pool_out(cur.w), err);
+            if (st != CCPL_OK) goto done;
+            ccpl__maxpool2_forward(next.data, cur.data, 1, cur.c, cur.h, cur.w, n_threads);
+            break;
+        case CCPL__OP_UPSAMPLE:
+            st = ccpl__act_alloc(&next, cur.c, cur.h * 2, cur.w * 2, err);
+            if (st != CCPL_OK) goto done;
+            ccpl__upsample2_forward(next.data, cur.data, 1, cur.c, cur.h, cur.w, n_threads);
+            break;
+        case CCPL__OP_TAP:
+            if (taps) {
+                st = ccpl__act_alloc(&taps[n_taps], cur.c, cur.h, cur.w, err);
+                if (st != CCPL_OK) goto done;
+                memcpy(taps[n_taps].data, cur.data, sizeof(float) * (size_t)cur.c * cur.h * cur.w);
+            }
+            n_taps++;
+            continue;
+        }
+        ccpl__act_free(&cur);
+        cur = next;
+        memset(&next, 0, sizeof next);
+    }
+    *out = cur;
+    memset(&cur, 0, sizeof cur);
+
+done:
+    ccpl__act_free(&cur);
+    free(scratch);
+    if (st != CCPL_OK && taps)
+        for (int i = 0; i < n_taps; i++) ccpl__act_free(&taps[i]);
+    return st;
+}
+
+ccpl_status ccpl__conv_bind(ccpl__conv *conv, const ccpl__checkpoint *ck, const char *file,
+                            const char *prefix, const char *hint, ccpl_error *err) {
+    char wname[64], bname[64];
+    snprintf(wname, sizeof wname, "%s.weight", prefix);
+    snprintf(bname, sizeof bname, "%s.bias", prefix);
+    const ccpl__tensor_entry *w = ccpl__checkpoint_find(ck, wname);
+    const ccpl__tensor_entry *b = ccpl__checkpoint_find(ck, bname);
+    const char *missing = !w ? wname : !b ? bname : NULL;
+    if (missing)
+        return ccpl__fail(err, CCPL_E_MISSING_KEY, "%s: missing key '%s'%s", file, missing, hint);
+    const int64_t want_w[4] = {conv->cout, conv->cin, conv->k, conv->k};
+    int ok = w->ndim == 4;
+    for (int i = 0; ok && i < 4; i++) ok = w->shape[i] == want_w[i];
+    if (!ok) {
+        char got[128] = "";
+        size_t len = 0;
+        for (int i = 0; i < w->ndim && len < sizeof got - 24; i++)
+            len += (size_t)snprintf(got + len, sizeof got - len, "%s%lld", i ? "," : "",
+                                    (long long)w->shape[i]);
+        return ccpl__fail(err, CCPL_E_SHAPE, "%s: '%s' has shape (%s), expected (%d,%d,%d,%d)%s",
+                          file, wname, got, conv->cout, conv->cin, conv->k, conv->k, hint);
+    }
+    if (b->ndim != 1 || b->shape[0] != conv->cout)
+        return ccpl__fail(err, CCPL_E_SHAPE, "%s: '%s' has %zu values, expected (%d)%s", file,
+                          bname, b->numel, conv->cout, hint);
+    if (!w->data || !b->data)
+        return ccpl__fail(err, CCPL_E_FORMAT, "%s: '%s' was not loaded", file, wname);
+    conv->w = w->data;
+    conv->b = b->data;
+    return CCPL_OK;
+}

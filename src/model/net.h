@@ -1,0 +1,79 @@
+/* net.h — a feed-forward network as a list of ops (convolution, pooling,
+ * upsampling, tap), run on one image (N = 1). The encoder, the decoder and
+ * SCT's cnet/snet are all such lists. */
+#ifndef CCPL_MODEL_NET_H
+#define CCPL_MODEL_NET_H
+
+#include "ccpl/ccpl.h"
+#include "io/checkpoint.h"
+#include "ops/conv2d.h"
+
+#define CCPL__NET_MAX_OPS 40
+#define CCPL__NET_MAX_TAPS 4
+
+typedef struct ccpl__conv {
+    int key;         /* module index in the official Sequential (for messages) */
+    int cin, cout, k;
+    int pad;         /* 1: reflection-padded 3x3; 0: unpadded */
+    int relu;        /* followed by ReLU */
+    const float *w;  /* (cout, cin, k, k), owned by the checkpoint */
+    const float *b;  /* (cout) */
+} ccpl__conv;
+
+typedef enum ccpl__op_kind {
+    CCPL__OP_CONV,
+    CCPL__OP_POOL,     /* 2x2 max-pool, ceil mode */
+    CCPL__OP_UPSAMPLE, /* nearest x2 */
+    CCPL__OP_TAP       /* record the current activation (relu1_1, ...) */
+} ccpl__op_kind;
+
+typedef struct ccpl__op {
+    ccpl__op_kind kind;
+    ccpl__conv conv; /* for CCPL__OP_CONV */
+} ccpl__op;
+
+typedef struct ccpl__net {
+    int n_ops;
+    ccpl__op ops[CCPL__NET_MAX_OPS];
+} ccpl__net;
+
+/* An activation (C,H,W) owned by whoever holds it. */
+typedef struct ccpl__act {
+    int c, h, w;
+    float *data;
+} ccpl__act;
+
+void ccpl__act_free(ccpl__act *a);
+/* Allocates (c,h,w) floats, overflow-checked. */
+ccpl_status ccpl__act_alloc(ccpl__act *a, int c, int h, int w, ccpl_error *err);
+
+/* Progress across several runs: after each convolution done++ and fn is
+ * called; a non-zero return cancels. */
+typedef struct ccpl__progress {
+    ccpl_progress_fn fn;
+    void *user;
+    int done, total;
+} ccpl__progress;
+
+/* Number of convolutions in net. */
+int ccpl__net_n_convs(const ccpl__net *net);
+
+/* Output shape of net on an (c,h,w) input, or CCPL_E_TOO_SMALL when some
+ * reflection padding or unpadded convolution would not fit. `what` names the
+ * input in the message ("content image", ...). */
+ccpl_status ccpl__net_check(const ccpl__net *net, int c, int h, int w, int *oc, int *oh,
+                            int *ow, const char *what, ccpl_error *err);
+
+/* Runs net on x; *out receives the final activation (allocated). If taps is
+ * non-NULL, taps[i] receives a copy of the i-th TAP (allocated; the caller
+ * frees). progress may be NULL. */
+ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *out,
+                          ccpl__act *taps, int n_threads, ccpl__progress *progress,
+                          ccpl_error *err);
+
+/* Binds conv->w/b to "<prefix>.weight"/"<prefix>.bias" of ck with shape
+ * checks; `file` and `hint` go into messages. */
+ccpl_status ccpl__conv_bind(ccpl__conv *conv, const ccpl__checkpoint *ck, const char *file,
+                            const char *prefix, const char *hint, ccpl_error *err);
+
+#endif

@@ -1,0 +1,104 @@
+#include "ops/conv2d.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* im2col block size target: about 4 Mi floats (16 MiB) of columns, enough
+ * for sgemm to run at full speed while bounding memory at any image size. */
+#define CCPL__COL_TARGET ((size_t)4 << 20)
+
+static int block_rows(int C, int OW, int OH, int K) {
+    size_t per_row = (size_t)C * K * K * (size_t)OW;
+    size_t rows = per_row ? CCPL__COL_TARGET / per_row : 1;
+    if (rows < 1) rows = 1;
+    if (rows > (size_t)OH) rows = (size_t)OH;
+    return (int)rows;
+}
+
+size_t ccpl__conv2d_scratch_floats(int C, int H, int W, int K, int pad) {
+    if (K == 1 && pad == 0) return 0;
+    int OH = ccpl__conv_out(H, K, pad), OW = ccpl__conv_out(W, K, pad);
+    if (OH <= 0 || OW <= 0) return 0;
+    int rows = block_rows(C, OW, OH, K);
+    /* columns + index map for the horizontal taps */
+    return (size_t)C * K * K * (size_t)rows * OW + (size_t)K * OW;
+}
+
+/* Source index of padded coordinate p (p in [-pad, n+pad)), or -1 for zero. */
+static inline int src_index(int p, int n, ccpl__pad_mode mode) {
+    if (p >= 0 && p < n) return p;
+    if (mode == CCPL__PAD_ZERO) return -1;
+    if (p < 0) return -p;
+    return 2 * n - 2 - p;
+}
+
+void ccpl__conv2d_forward(float *out, const float *inp, const float *w, const float *b,
+                          int N, int C, int H, int W, int OC, int K, int pad,
+                          ccpl__pad_mode pad_mode, int relu, float *scratch, int n_threads) {
+    const int OH = ccpl__conv_out(H, K, pad), OW = ccpl__conv_out(W, K, pad);
+    const size_t plane_out = (size_t)OH * OW, plane_in = (size_t)H * W;
+    const int CKK = C * K * K;
+    (void)n_threads;
+
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C * plane_in;
+        float *y = out + (size_t)n * OC * plane_out;
+
+        if (K == 1 && pad == 0) {
+            /* y (OC, HW) = w (OC, C) . x (C, HW) */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, (int)plane_in, C, 1.0f,
+                        w, C, x, (int)plane_in, 0.0f, y, (int)plane_out);
+        } else {
+            const int rows = block_rows(C, OW, OH, K);
+            float *col = scratch;
+            int *xmap = (int *)(scratch + (size_t)CKK * rows * OW);
+            for (int kj = 0; kj < K; kj++)
+                for (int ox = 0; ox < OW; ox++)
+                    xmap[kj * OW + ox] = src_index(ox - pad + kj, W, pad_mode);
+
+            for (int r0 = 0; r0 < OH; r0 += rows) {
+                const int nr = (r0 + rows <= OH) ? rows : OH - r0;
+                const int P = nr * OW;
+                /* col (CKK, P): row (c,ki,kj), column (oy,ox) */
+#pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static)
+                for (int r = 0; r < CKK; r++) {
+                    const int c = r / (K * K), ki = (r / K) % K, kj = r % K;
+                    const int *xm = xmap + kj * OW;
+                    float *dst = col + (size_t)r * P;
+                    for (int oy = 0; oy < nr; oy++) {
+                        const int iy = src_index(r0 + oy - pad + ki, H, pad_mode);
+                        float *d = dst + (size_t)oy * OW;
+                        if (iy < 0) {
+                            memset(d, 0, sizeof(float) * OW);
+                            continue;
+                        }
+                        const float *srow = x + (size_t)c * plane_in + (size_t)iy * W;
+                        for (int ox = 0; ox < OW; ox++) {
+                            const int ix = xm[ox];
+                            d[ox] = ix >= 0 ? srow[ix] : 0.0f;
+                        }
+                    }
+                }
+                /* y[:, r0 block] (OC, P) = w (OC, CKK) . col (CKK, P) */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, P, CKK, 1.0f, w, CKK,
+                            col, P, 0.0f, y + (size_t)r0 * OW, (int)plane_out);
+            }
+        }
+
+        /* bias and fused ReLU */
+#pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static)
+        for (int oc = 0; oc < OC; oc++) {
+            float *p = y + (size_t)oc * plane_out;
+            const float bias = b ? b[oc] : 0.0f;
+            if (relu) {
+                for (size_t i = 0; i < plane_out; i++) {
+                    const float v = p[i] + bias;
+                    p[i] = v > 0.0f ? v : 0.0f;
+                }
+            } else {
+                for (size_t i = 0; i < plane_out; i++) p[i] += bias;
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The ccpl command end to end: results, naming, sizes, and every kind of bad
+# input giving one line on stderr that names the file, exit code 1 (2 for
+# usage), and no output file left behind.
+set -u
+BIN="${CCPL_BIN:?run through ctest}"
+FX="${CCPL_FIXTURES:?run through ctest}/model"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# small styles by default keep the suite fast; tests that need sizes pass them
+ART=(--vgg "$FX/vgg.pth" --decoder "$FX/art_decoder.pth" --sct "$FX/art_sct.pth" --style-size 64)
+PHOTO=(--mode photo --vgg "$FX/vgg_conv3_1_legacy.pth" --decoder "$FX/photo_decoder_legacy.pth" --sct "$FX/photo_sct_legacy.pth" --style-size 64)
+
+# expect CODE PATTERN -- ARGS...: exit code, one stderr line matching PATTERN
+expect() {
+    local code=$1 pat=$2
+    shift 3
+    "$BIN" "$@" >"$T/out.txt" 2>"$T/err.txt"
+    local rc=$? lines
+    lines=$(grep -vc '^Try ' "$T/err.txt")
+    if [ "$rc" -ne "$code" ]; then bad "exit $rc, expected $code: ccpl $*"; cat "$T/err.txt" >&2; return; fi
+    if [ "$lines" -ne 1 ]; then bad "$lines stderr lines (expected 1): ccpl $*"; cat "$T/err.txt" >&2; return; fi
+    if ! grep -q -- "$pat" "$T/err.txt"; then bad "stderr lacks '$pat': $(cat "$T/err.txt")"; return; fi
+    ok
+}
+
+size_of() { /usr/bin/python3 -c "from PIL import Image; import sys; print('%dx%d' % Image.open(sys.argv[1]).size)" "$1"; }
+
+# --- results
+"$BIN" stylize "${ART[@]}" -q --content "$FX/content.png" --style "$FX/style.png" --content-size 0 --style-size 0 -o "$T/a.png" \
+    && [ "$(size_of "$T/a.png")" = 257x193 ] && ok || bad "art result at content size"
+"$BIN" stylize "${ART[@]}" -q --content "$FX/content.png" --style "$FX/style.png" --content-size 0 --style-size 0 --full-output -o "$T/full.png" \
+    && [ "$(size_of "$T/full.png")" = 264x200 ] && ok || bad "art --full-output size"
+cmp -s "$T/full.png" "$FX/art_out.png" 2>/dev/null; /usr/bin/python3 - "$T/full.png" "$FX/art_out.png" <<'PY' && ok || bad "CLI art output differs from the reference"
+import sys, numpy as np
+from PIL import Image
+a = np.asarray(Image.open(sys.argv[1]), dtype=int); b = np.asarray(Image.open(sys.argv[2]), dtype=int)
+d = np.abs(a - b); sys.exit(0 if a.shape == b.shape and d.max() <= 1 and (d == 0).mean() >= 0.999 else 1)
+PY
+"$BIN" stylize "${PHOTO[@]}" -q --content "$FX/content.png" --style "$FX/style.png" --content-size 0 --style-size 0 -o "$T/p.jpg" \
+    && [ "$(size_of "$T/p.jpg")" = 257x193 ] && ok || bad "photo result as JPEG"
+mkdir -p "$T/cd" && cp "$FX/content.png" "$T/cd/c2.png" && cp "$FX/content_small.png" "$T/cd/c10.png"
+"$BIN" stylize "${ART[@]}" -q --content-dir "$T/cd" --style "$FX/style.png" --style "$FX/style2.png" --content-size 64 --style-size 64 --output-dir "$T/od" --ext jpg \
+    && [ "$(ls "$T/od" | tr '\n' ' ')" = "c10_stylized_style.jpg c10_stylized_style2.jpg c2_stylized_style.jpg c2_stylized_style2.jpg " ] && ok || bad "batch naming: $(ls "$T/od" 2>&1)"
+[ "$(size_of "$T/od/c2_stylized_style.jpg")" = 85x64 ] && ok || bad "--content-size 64 keeps aspect: $(size_of "$T/od/c2_stylized_style.jpg")"
+"$BIN" stylize "${ART[@]}" -q --content "$FX/content.png" --style "$FX/style.png" --style "$FX/style2.png" -w 1,3 --content-size 64 --style-size 64 --crop --preserve-color -a 0.5 --output-dir "$T/om" \
+    && [ "$(size_of "$T/om/content_interpolation.png")" = 64x64 ] && ok || bad "interpolation + crop + preserve + alpha"
+"$BIN" stylize --help | grep -q -- '--style-weights' && ok || bad "--help"
+
+# --- usage errors: exit 2
+expect 2 "content-size" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --content-size -5 -o "$T/x.png"
+expect 2 "content-size" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --content-size abc -o "$T/x.png"
+expect 2 "style-size" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --style-size 999999 -o "$T/x.png"
+expect 2 "alpha" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --alpha 1.5 -o "$T/x.png"
+expect 2 "alpha" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --alpha nan -o "$T/x.png"
+expect 2 "mode" -- stylize --mode oil -c "$FX/content.png" -s "$FX/style.png" -o "$T/x.png"
+expect 2 "unknown option" -- stylize --colour -c "$FX/content.png" -s "$FX/style.png"
+expect 2 "no style" -- stylize "${ART[@]}" -c "$FX/content.png" -o "$T/x.png"
+expect 2 "2 results" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" -s "$FX/style2.png" -o "$T/x.png"
+expect 2 "1 values for 2 styles" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" -s "$FX/style2.png" -w 1 -o "$T/x.png"
+expect 2 "style-weights" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" -w 1,,2 -o "$T/x.png"
+expect 2 "threads" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --threads -1 -o "$T/x.png"
+expect 2 "ext" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --ext gif
+expect 2 "needs a value" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --output
+expect 2 "unknown command" -- paint
+[ ! -e "$T/x.png" ] && ok || bad "an output was written despite a usage error"
+
+# --- bad input: exit 1, message names the file, nothing written
+echo "not an image" >"$T/notimage.png"
+head -c 3000 "$FX/content.png" >"$T/trunc.png"
+head -c 5000 "$FX/art_sct.pth" >"$T/trunc_sct.pth"
+: >"$T/empty.pth"
+expect 1 "missing.png" -- stylize "${ART[@]}" -c "$T/missing.png" -s "$FX/style.png" -o "$T/y.png"
+expect 1 "notimage.png" -- stylize "${ART[@]}" -c "$T/notimage.png" -s "$FX/style.png" -o "$T/y.png"
+expect 1 "trunc.png" -- stylize "${ART[@]}" -c "$T/trunc.png" -s "$FX/style.png" -o "$T/y.png"
+expect 1 "notimage.png" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$T/notimage.png" -o "$T/y.png"
+expect 1 "trunc_sct.pth" -- stylize --vgg "$FX/vgg.pth" --decoder "$FX/art_decoder.pth" --sct "$T/trunc_sct.pth" -c "$FX/content.png" -s "$FX/style.png" -o "$T/y.png"
+expect 1 "empty.pth" -- stylize --vgg "$T/empty.pth" --decoder "$FX/art_decoder.pth" --sct "$FX/art_sct.pth" -c "$FX/content.png" -s "$FX/style.png" -o "$T/y.png"
+expect 1 "photo-mode checkpoint" -- stylize --vgg "$FX/vgg.pth" --decoder "$FX/art_decoder.pth" --sct "$FX/photo_sct.pth" -c "$FX/content.png" -s "$FX/style.png" -o "$T/y.png"
+expect 1 "19.weight" -- stylize --vgg "$FX/vgg_conv3_1_legacy.pth" --decoder "$FX/art_decoder.pth" --sct "$FX/art_sct.pth" -c "$FX/content.png" -s "$FX/style.png" -o "$T/y.png"
+expect 1 "too small\|needs at least" -- stylize "${ART[@]}" -c "$FX/content_small.png" -s "$FX/style.png" --content-size 8 -o "$T/y.png"
+expect 1 "no art-mode decoder found" -- stylize --models "$T" --vgg "$FX/vgg.pth" --sct "$FX/art_sct.pth" -c "$FX/content.png" -s "$FX/style.png" -o "$T/y.png"
+expect 1 "nodir/y.png" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --content-size 64 -o "$T/nodir/y.png"
+expect 1 "y.txt" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --content-size 64 -o "$T/y.txt"
+expect 1 "nocontent" -- stylize "${ART[@]}" --content-dir "$T/nocontent" -s "$FX/style.png"
+[ -z "$(ls "$T" | grep -E '^y\.|tmp')" ] && ok || bad "a failed run left a file: $(ls "$T")"
+# an existing output is never truncated by a failed run
+echo "precious" >"$T/keep.png"
+"$BIN" stylize "${ART[@]}" -q -c "$T/trunc.png" -s "$FX/style.png" -o "$T/keep.png" 2>/dev/null
+[ $? -eq 1 ] && [ "$(cat "$T/keep.png")" = precious ] && ok || bad "existing output changed by a failed run"
+# in a batch, a bad file is reported and the others are still written
+cp "$T/notimage.png" "$T/cd/c5.png"
+"$BIN" stylize "${ART[@]}" -q --content-dir "$T/cd" -s "$FX/style.png" --content-size 64 --output-dir "$T/ob" 2>"$T/err.txt"
+[ $? -eq 1 ] && [ "$(ls "$T/ob" | wc -l)" -eq 2 ] && grep -q "c5.png" "$T/err.txt" && ok || bad "batch with one bad file"
+
+# --- inspect
+"$BIN" inspect "$FX/art_sct.pth" | grep -q "cnet.0.weight *float32 *(256, 512, 1, 1)" && ok || bad "inspect art_sct.pth"
+expect 1 "trunc_sct.pth" -- inspect "$T/trunc_sct.pth"
+expect 2 "no checkpoint" -- inspect
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
