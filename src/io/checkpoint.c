@@ -1,0 +1,474 @@
+/* checkpoint.c — the format-independent part of reading PyTorch checkpoints
+ * (spec §6): file reading, container detection, state_dict flattening,
+ * bounds checks and the gather/convert of every tensor to float32. */
+#include "io/checkpoint.h"
+
+#include <errno.h>
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "io/checkpoint_internal.h"
+
+const char *ccpl__dtype_name(ccpl__dtype dt) {
+    switch (dt) {
+    case CCPL__DT_F32: return "float32";
+    case CCPL__DT_F16: return "float16";
+    case CCPL__DT_BF16: return "bfloat16";
+    case CCPL__DT_F64: return "float64";
+    }
+    return "unknown";
+}
+
+ccpl_status ccpl__ck_fail(ccpl__ck_ctx *c, ccpl_status st, const char *fmt, ...) {
+    char msg[440];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return ccpl__fail(c->err, st, "%s: %s", c->name, msg);
+}
+
+/* "(2, 3)" for messages. */
+static void shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    size_t k = 0;
+    k += (size_t)snprintf(buf, cap, "(");
+    for (int d = 0; d < ndim && k < cap; d++)
+        k += (size_t)snprintf(buf + k, cap - k, d ? ", %" PRId64 : "%" PRId64, shape[d]);
+    if (k < cap) snprintf(buf + k, cap - k, ")");
+}
+
+/* ---- flattening --------------------------------------------------------- */
+
+static ccpl_status add_flat(ccpl__ck_ctx *c, char *name, const ccpl__pkl_tensor *t) {
+    if (c->nflat >= CCPL__PKL_MAX_TENSORS) {
+        free(name);
+        return ccpl__ck_fail(c, CCPL_E_TOO_LARGE, "more than %d tensors (safety limit)",
+                             CCPL__PKL_MAX_TENSORS);
+    }
+    if (c->nflat == c->capflat) {
+        size_t cap = c->capflat ? c->capflat * 2 : 64;
+        ccpl__ck_flat *f = (ccpl__ck_flat *)realloc(c->flat, cap * sizeof *f);
+        if (!f) {
+            free(name);
+            return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
+        }
+        c->flat = f;
+        c->capflat = cap;
+    }
+    ccpl__ck_flat *f = &c->flat[c->nflat++];
+    memset(f, 0, sizeof *f);
+    f->name = name;
+    f->t = t;
+    return CCPL_OK;
+}
+
+/* Tensors of dict d, keys joined to prefix with '.'; nested dicts recurse
+ * (bounded depth); other values (ints, strings, lists...) are ignored. */
+static ccpl_status flatten(ccpl__ck_ctx *c, const ccpl__pv *d, const char *prefix, int depth) {
+    for (size_t i = 0; i + 1 < d->u.seq.n; i += 2) {
+        const ccpl__pv *k = d->u.seq.v[i], *v = d->u.seq.v[i + 1];
+        if (++c->visits > CCPL__CKPT_MAX_VISITS)
+            return ccpl__ck_fail(c, CCPL_E_TOO_LARGE, "state_dict has more than %zu entries (safety limit)",
+                                 CCPL__CKPT_MAX_VISITS);
+        if (v->kind != CCPL__PV_TENSOR && v->kind != CCPL__PV_DICT) continue;
+        char num[32];
+        const char *ks;
+        size_t kn;
+        if (k->kind == CCPL__PV_STR) {
+            ks = k->u.s.p;
+            kn = k->u.s.n;
+            if (memchr(ks, '\0', kn))
+                return ccpl__ck_fail(c, CCPL_E_FORMAT, "state_dict key contains a NUL byte");
+        } else if (k->kind == CCPL__PV_INT) { /* e.g. optimizer state {0: {...}} */
+            snprintf(num, sizeof num, "%" PRId64, k->u.i);
+            ks = num;
+            kn = strlen(num);
+        } else {
+            continue;
+        }
+        size_t pn = prefix ? strlen(prefix) + 1 : 0;
+        if (kn > SIZE_MAX - pn - 1) return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
+        char *name = (char *)malloc(pn + kn + 1);
+        if (!name) return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
+        if (prefix) {
+            memcpy(name, prefix, pn - 1);
+            name[pn - 1] = '.';
+        }
+        memcpy(name + pn, ks, kn);
+        name[pn + kn] = '\0';
+        if (v->kind == CCPL__PV_TENSOR) {
+            ccpl_status st = add_flat(c, name, v->u.t);
+            if (st) return st;
+        } else {
+            if (depth + 1 >= CCPL__CKPT_MAX_DICT_DEPTH) {
+                char pk[80];
+                ccpl__pkl_printable(pk, sizeof pk, name, strlen(name));
+                free(name);
+                return ccpl__ck_fail(c, CCPL_E_FORMAT, "dicts nested deeper than %d levels at '%s'",
+                                     CCPL__CKPT_MAX_DICT_DEPTH, pk);
+            }
+            ccpl_status st = flatten(c, v, name, depth + 1);
+            free(name);
+            if (st) return st;
+        }
+    }
+    return CCPL_OK;
+}
+
+static int cmp_flat_name(const void *a, const void *b) {
+    const ccpl__ck_flat *const *x = (const ccpl__ck_flat *const *)a;
+    const ccpl__ck_flat *const *y = (const ccpl__ck_flat *const *)b;
+    return strcmp((*x)->name, (*y)->name);
+}
+
+static ccpl_status check_duplicates(ccpl__ck_ctx *c) {
+    if (c->nflat < 2) return CCPL_OK;
+    const ccpl__ck_flat **idx = (const ccpl__ck_flat **)malloc(c->nflat * sizeof *idx);
+    if (!idx) return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < c->nflat; i++) idx[i] = &c->flat[i];
+    qsort(idx, c->nflat, sizeof *idx, cmp_flat_name);
+    ccpl_status st = CCPL_OK;
+    for (size_t i = 1; i < c->nflat; i++) {
+        if (strcmp(idx[i - 1]->name, idx[i]->name) == 0) {
+            char pk[120];
+            ccpl__pkl_printable(pk, sizeof pk, idx[i]->name, strlen(idx[i]->name));
+            st = ccpl__ck_fail(c, CCPL_E_FORMAT, "tensor name '%s' appears twice", pk);
+            break;
+        }
+    }
+    free(idx);
+    return st;
+}
+
+/* ---- storage table -------------------------------------------------------- */
+
+static int cmp_storage_key(const void *a, const void *b) {
+    return strcmp(((const ccpl__ck_storage *)a)->key, ((const ccpl__ck_storage *)b)->key);
+}
+
+ccpl__ck_storage *ccpl__ck_find_storage(ccpl__ck_ctx *c, const char *key) {
+    ccpl__ck_storage probe;
+    memset(&probe, 0, sizeof probe);
+    probe.key = key;
+    if (!c->nst) return NULL;
+    return (ccpl__ck_storage *)bsearch(&probe, c->st, c->nst, sizeof *c->st, cmp_storage_key);
+}
+
+/* One entry per distinct key among all storage references; a key seen with
+ * two types or two sizes is an inconsistent file. */
+static ccpl_status build_storage_table(ccpl__ck_ctx *c) {
+    size_t n;
+    const ccpl__pv *const *refs = ccpl__pkl_storages(c->pkl, &n);
+    if (!n) return CCPL_OK;
+    c->st = (ccpl__ck_storage *)calloc(n, sizeof *c->st);
+    if (!c->st) return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const ccpl__pkl_storage *r = refs[i]->u.st;
+        c->st[i].key = r->key;
+        c->st[i].type = r->type;
+        c->st[i].root_numel = r->root_numel;
+    }
+    qsort(c->st, n, sizeof *c->st, cmp_storage_key);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && strcmp(c->st[m - 1].key, c->st[i].key) == 0) {
+            if (c->st[m - 1].type != c->st[i].type || c->st[m - 1].root_numel != c->st[i].root_numel) {
+                char pk[80];
+                ccpl__pkl_printable(pk, sizeof pk, c->st[i].key, strlen(c->st[i].key));
+                return ccpl__ck_fail(c, CCPL_E_FORMAT,
+                                     "storage '%s' is referenced with two different types or sizes", pk);
+            }
+            continue;
+        }
+        c->st[m++] = c->st[i];
+    }
+    c->nst = m;
+    return CCPL_OK;
+}
+
+ccpl_status ccpl__ck_prepare(ccpl__ck_ctx *c, const ccpl__pv *root) {
+    if (root->kind != CCPL__PV_DICT)
+        return ccpl__ck_fail(c, CCPL_E_FORMAT, "the checkpoint holds a %s, not a state_dict (a dict of tensors)",
+                             ccpl__pv_kind_name(root->kind));
+    ccpl_status st = flatten(c, root, NULL, 0);
+    if (st) return st;
+    if ((st = check_duplicates(c))) return st;
+    if ((st = build_storage_table(c))) return st;
+    for (size_t i = 0; i < c->nflat; i++) {
+        ccpl__ck_flat *f = &c->flat[i];
+        const ccpl__pkl_tensor *t = f->t;
+        char pk[120], sh[160];
+        ccpl__pkl_printable(pk, sizeof pk, f->name, strlen(f->name));
+        f->ref = t->storage->u.st;
+        f->st = ccpl__ck_find_storage(c, f->ref->key);
+        if (!f->st) return ccpl__ck_fail(c, CCPL_E_FORMAT, "tensor '%s' has no storage", pk); /* not reached */
+        if (ccpl__pkl_storage_type_dtype(f->ref->type) < 0)
+            return ccpl__ck_fail(c, CCPL_E_FORMAT,
+                                 "tensor '%s' has unsupported type %s (supported: float32, float16, "
+                                 "bfloat16, float64)",
+                                 pk, ccpl__pkl_storage_type_name(f->ref->type));
+        if (t->numel && t->max_index >= f->ref->numel) {
+            shape_str(sh, sizeof sh, t->ndim, t->shape);
+            return ccpl__ck_fail(c, CCPL_E_FORMAT,
+                                 "tensor '%s' (offset %" PRId64 ", shape %s) reaches element %" PRId64
+                                 " of a storage of %" PRId64 " elements",
+                                 pk, t->offset, sh, t->max_index, f->ref->numel);
+        }
+        f->wanted = c->want ? c->want(f->name, c->user) != 0 : 1;
+        if (f->wanted && t->numel > CCPL__CKPT_MAX_NUMEL) {
+            shape_str(sh, sizeof sh, t->ndim, t->shape);
+            return ccpl__ck_fail(c, CCPL_E_TOO_LARGE, "tensor '%s' of shape %s has more than 2^31 elements",
+                                 pk, sh);
+        }
+        if (f->wanted && t->numel) {
+            int64_t end = f->ref->base + t->max_index + 1; /* <= root_numel, checked by pickle.c */
+            if (end > f->st->need) f->st->need = end;
+        }
+    }
+    return CCPL_OK;
+}
+
+/* ---- conversion ------------------------------------------------------------ */
+
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu, bits;
+    if (exp == 0) {
+        /* zero or subnormal: mant * 2^-24, exact in float */
+        float f = (float)mant * 5.9604644775390625e-8f;
+        return sign ? -f : f;
+    }
+    if (exp == 31)
+        bits = sign | 0x7f800000u | (mant << 13); /* inf / nan (payload kept) */
+    else
+        bits = sign | ((exp + 112u) << 23) | (mant << 13);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static float load_elem(const unsigned char *p, ccpl__dtype dt) {
+    switch (dt) {
+    case CCPL__DT_F32: {
+        uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        float f;
+        memcpy(&f, &u, sizeof f);
+        return f;
+    }
+    case CCPL__DT_F16: return half_to_float((uint16_t)(p[0] | p[1] << 8));
+    case CCPL__DT_BF16: {
+        uint32_t u = ((uint32_t)p[0] | (uint32_t)p[1] << 8) << 16;
+        float f;
+        memcpy(&f, &u, sizeof f);
+        return f;
+    }
+    case CCPL__DT_F64: {
+        uint64_t u = 0;
+        for (int i = 7; i >= 0; i--) u = (u << 8) | p[i];
+        double d;
+        memcpy(&d, &u, sizeof d);
+        if (d != d) return NAN;
+        if (d > FLT_MAX) return INFINITY; /* out of float range: no UB cast */
+        if (d < -FLT_MAX) return -INFINITY;
+        return (float)d;
+    }
+    }
+    return 0.0f;
+}
+
+/* dst[0..numel) = elements of a strided view of src (element 0 of the
+ * storage), row-major. Indices were bounds-checked by the caller. */
+static void gather(float *dst, const unsigned char *src, ccpl__dtype dt, int elsize, int64_t offset,
+                   int ndim, const int64_t *shape, const int64_t *stride, size_t numel) {
+    int contiguous = 1;
+    int64_t expect = 1;
+    for (int d = ndim - 1; d >= 0; d--) {
+        if (shape[d] != 1 && stride[d] != expect) contiguous = 0;
+        expect *= shape[d];
+    }
+    if (contiguous) {
+        const unsigned char *p = src + (size_t)offset * (size_t)elsize;
+        for (size_t i = 0; i < numel; i++) dst[i] = load_elem(p + i * (size_t)elsize, dt);
+        return;
+    }
+    int64_t idx[CCPL__MAX_DIMS] = {0};
+    int64_t pos = offset;
+    for (size_t i = 0; i < numel; i++) {
+        dst[i] = load_elem(src + (size_t)pos * (size_t)elsize, dt);
+        for (int d = ndim - 1; d >= 0; d--) { /* odometer step */
+            pos += stride[d];
+            if (++idx[d] < shape[d]) break;
+            pos -= stride[d] * shape[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+static void ctx_release(ccpl__ck_ctx *c) {
+    for (size_t i = 0; i < c->nflat; i++) free(c->flat[i].name);
+    free(c->flat);
+    for (size_t i = 0; i < c->nst; i++) free(c->st[i].owned);
+    free(c->st);
+    ccpl__pkl_free(c->pkl);
+    memset(c, 0, sizeof *c);
+}
+
+/* Moves the flattened tensors into *out, converting the wanted ones. */
+static ccpl_status build_output(ccpl__ck_ctx *c, ccpl__checkpoint *out) {
+    for (size_t i = 0; i < c->nst; i++) {
+        ccpl__ck_storage *s = &c->st[i];
+        if (s->need == 0) continue;
+        char pk[80];
+        ccpl__pkl_printable(pk, sizeof pk, s->key, strlen(s->key));
+        if (!s->present) return ccpl__ck_fail(c, CCPL_E_FORMAT, "storage '%s' has no data in the file", pk);
+        if (s->avail < s->need)
+            return ccpl__ck_fail(c, CCPL_E_FORMAT,
+                                 "truncated: storage '%s' holds %" PRId64 " elements, its tensors need %" PRId64,
+                                 pk, s->avail, s->need);
+    }
+    ccpl__tensor_entry *e = NULL;
+    if (c->nflat) {
+        e = (ccpl__tensor_entry *)calloc(c->nflat, sizeof *e);
+        if (!e) return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
+    }
+    size_t k = 0;
+    ccpl_status st = CCPL_OK;
+    for (; k < c->nflat; k++) {
+        ccpl__ck_flat *f = &c->flat[k];
+        const ccpl__pkl_tensor *t = f->t;
+        ccpl__dtype dt = (ccpl__dtype)ccpl__pkl_storage_type_dtype(f->ref->type);
+        e[k].name = f->name;
+        f->name = NULL;
+        e[k].dtype = dt;
+        e[k].ndim = t->ndim;
+        memcpy(e[k].shape, t->shape, sizeof e[k].shape);
+        e[k].numel = (size_t)t->numel; /* <= 2^31 when wanted; else may wrap on 32-bit only */
+        if (!f->wanted) continue;
+        e[k].data = ccpl__alloc_floats((size_t)t->numel);
+        if (!e[k].data) {
+            st = ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory for tensor '%s' (%zu elements)", e[k].name,
+                               (size_t)t->numel);
+            k++;
+            break;
+        }
+        if (t->numel)
+            gather(e[k].data, f->st->data, dt, ccpl__pkl_storage_type_elsize(f->ref->type),
+                   f->ref->base + t->offset, t->ndim, t->shape, t->stride, (size_t)t->numel);
+    }
+    if (st) {
+        for (size_t i = 0; i < k; i++) {
+            free(e[i].name);
+            free(e[i].data);
+        }
+        free(e);
+        return st;
+    }
+    out->n = (int)c->nflat;
+    out->t = e;
+    out->format = c->format;
+    return CCPL_OK;
+}
+
+/* ---- entry points -------------------------------------------------------- */
+
+ccpl_status ccpl__checkpoint_load_memory(const void *data, size_t size, const char *name,
+                                         ccpl__want_fn want, void *user,
+                                         ccpl__checkpoint *out, ccpl_error *err) {
+    if (!out) return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "%s: no output checkpoint", name ? name : "?");
+    memset(out, 0, sizeof *out);
+    ccpl__clear(err);
+    if (!name) name = "<memory>";
+    if (!data && size) return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "%s: NULL data", name);
+    if (size == 0)
+        return ccpl__fail(err, CCPL_E_FORMAT, "%s: empty file (not a PyTorch checkpoint)", name);
+    ccpl__ck_ctx c;
+    memset(&c, 0, sizeof c);
+    c.name = name;
+    c.err = err;
+    c.want = want;
+    c.user = user;
+    c.pkl = ccpl__pkl_new();
+    if (!c.pkl) return ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", name);
+    const unsigned char *d = (const unsigned char *)data;
+    ccpl_status st;
+    if (size >= 4 && d[0] == 'P' && d[1] == 'K' &&
+        ((d[2] == 3 && d[3] == 4) || (d[2] == 5 && d[3] == 6))) {
+        c.format = "zip";
+        st = ccpl__ck_read_zip(&c, d, size);
+    } else {
+        c.format = "legacy";
+        st = ccpl__ck_read_legacy(&c, d, size);
+    }
+    if (st == CCPL_OK) st = build_output(&c, out);
+    ctx_release(&c);
+    if (st != CCPL_OK) memset(out, 0, sizeof *out);
+    return st;
+}
+
+ccpl_status ccpl__checkpoint_load(const char *path, ccpl__want_fn want, void *user,
+                                  ccpl__checkpoint *out, ccpl_error *err) {
+    if (!out) return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "%s: no output checkpoint", path ? path : "?");
+    memset(out, 0, sizeof *out);
+    if (!path) return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "checkpoint path is NULL");
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return ccpl__fail(err, CCPL_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = (size_t)1 << 20, n = 0;
+    unsigned char *buf = (unsigned char *)malloc(cap);
+    if (!buf) {
+        fclose(fp);
+        return ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", path);
+    }
+    for (;;) {
+        if (n == cap) {
+            if (cap > SIZE_MAX / 2) {
+                free(buf);
+                fclose(fp);
+                return ccpl__fail(err, CCPL_E_TOO_LARGE, "%s: file too large", path);
+            }
+            unsigned char *nb = (unsigned char *)realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                fclose(fp);
+                return ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory reading the file", path);
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, fp);
+        n += got;
+        if (got == 0) break;
+    }
+    int read_error = ferror(fp);
+    int e = errno;
+    fclose(fp);
+    if (read_error) {
+        free(buf);
+        return ccpl__fail(err, CCPL_E_IO, "%s: cannot read: %s", path, strerror(e));
+    }
+    ccpl_status st = ccpl__checkpoint_load_memory(buf, n, path, want, user, out, err);
+    free(buf);
+    return st;
+}
+
+const ccpl__tensor_entry *ccpl__checkpoint_find(const ccpl__checkpoint *ck, const char *name) {
+    if (!ck || !name) return NULL;
+    for (int i = 0; i < ck->n; i++)
+        if (strcmp(ck->t[i].name, name) == 0) return &ck->t[i];
+    return NULL;
+}
+
+void ccpl__checkpoint_free(ccpl__checkpoint *ck) {
+    if (!ck) return;
+    for (int i = 0; i < ck->n; i++) {
+        free(ck->t[i].name);
+        free(ck->t[i].data);
+    }
+    free(ck->t);
+    memset(ck, 0, sizeof *ck);
+}

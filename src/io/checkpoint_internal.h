@@ -1,0 +1,72 @@
+/* checkpoint_internal.h — shared state of the checkpoint readers: the common
+ * part (checkpoint.c) flattens the unpickled state_dict, checks every tensor
+ * against its storage and converts; the two container readers
+ * (checkpoint_zip.c, checkpoint_legacy.c) run the pickle and supply the raw
+ * bytes of each storage. */
+#ifndef CCPL_IO_CHECKPOINT_INTERNAL_H
+#define CCPL_IO_CHECKPOINT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "io/checkpoint.h"
+#include "io/pickle.h"
+
+/* Largest tensor converted to float (elements): 8 GiB of floats. */
+#define CCPL__CKPT_MAX_NUMEL ((int64_t)1 << 31)
+/* Nested dicts followed when flattening ({'state_dict': {...}}). */
+#define CCPL__CKPT_MAX_DICT_DEPTH 16
+/* dict entries visited when flattening (shared sub-dicts are revisited). */
+#define CCPL__CKPT_MAX_VISITS ((size_t)1 << 24)
+
+/* One root storage (by key), shared by every tensor that views it. */
+typedef struct ccpl__ck_storage {
+    const char *key;            /* points into the pickle arena */
+    int type;                   /* pickle storage type index */
+    int64_t root_numel;         /* elements, as the persistent id says */
+    int64_t need;               /* elements the wanted tensors read (0: none) */
+    int present;                /* data/avail are set */
+    int64_t avail;              /* elements readable at data */
+    const unsigned char *data;  /* element 0 of the root storage, little-endian */
+    unsigned char *owned;       /* data's block when the reader allocated it */
+} ccpl__ck_storage;
+
+typedef struct ccpl__ck_flat {
+    char *name;                  /* flattened key, e.g. "state_dict.0.weight" */
+    const ccpl__pkl_tensor *t;
+    const ccpl__pkl_storage *ref; /* t's storage reference (view) */
+    ccpl__ck_storage *st;        /* its root storage */
+    int wanted;
+} ccpl__ck_flat;
+
+typedef struct ccpl__ck_ctx {
+    const char *name; /* file name that starts every message */
+    ccpl_error *err;
+    ccpl__want_fn want;
+    void *user;
+    ccpl__pkl *pkl;
+    const char *format; /* "zip" or "legacy" */
+    ccpl__ck_flat *flat;
+    size_t nflat, capflat;
+    size_t visits;
+    ccpl__ck_storage *st; /* sorted by key */
+    size_t nst;
+} ccpl__ck_ctx;
+
+ccpl_status ccpl__ck_fail(ccpl__ck_ctx *c, ccpl_status st, const char *fmt, ...) CCPL__PRINTF(3, 4);
+
+/* After the object pickle ran: flattens root into tensors, builds the storage
+ * table from every storage reference, checks dtypes and bounds against the
+ * persistent ids, and sets each storage's `need`. */
+ccpl_status ccpl__ck_prepare(ccpl__ck_ctx *c, const ccpl__pv *root);
+
+/* The storage with this key, or NULL. */
+ccpl__ck_storage *ccpl__ck_find_storage(ccpl__ck_ctx *c, const char *key);
+
+/* Container readers: run the pickle(s), call ccpl__ck_prepare, and set
+ * data/avail/present for (at least) every storage with need > 0. */
+ccpl_status ccpl__ck_read_zip(ccpl__ck_ctx *c, const unsigned char *data, size_t size);
+ccpl_status ccpl__ck_read_legacy(ccpl__ck_ctx *c, const unsigned char *data, size_t size);
+
+#endif

@@ -1,0 +1,30 @@
+/* image_codecs.h — PNG (libpng) and JPEG (libjpeg) readers and writers
+ * behind ccpl_image_load / ccpl_image_save. Every message starts with `path`. */
+#ifndef CCPL_IO_IMAGE_CODECS_H
+#define CCPL_IO_IMAGE_CODECS_H
+
+#include <stdio.h>
+
+#include "ccpl/ccpl.h"
+
+/* Largest accepted side and pixel count (the latter keeps 3*W*H bytes and the
+ * float tensors made from them well inside memory limits). */
+#define CCPL__IMAGE_MAX_SIDE 65535
+#define CCPL__IMAGE_MAX_PIXELS (1L << 28)
+
+/* CCPL_OK, CCPL_E_FORMAT (a side is 0 or negative) or CCPL_E_TOO_LARGE. */
+ccpl_status ccpl__image_check_dims(const char *path, long long w, long long h, ccpl_error *err);
+
+/* Decoders: fp is positioned after the 8-byte signature (PNG) or at the
+ * start of the file (JPEG). On success *out holds a new image; on failure
+ * *out is untouched and nothing is leaked. */
+ccpl_status ccpl__png_read(FILE *fp, const char *path, ccpl_image *out, ccpl_error *err);
+ccpl_status ccpl__jpeg_read(FILE *fp, const char *path, ccpl_image *out, ccpl_error *err);
+
+/* Encoders into an open stream (the atomic temporary file). They do not
+ * close fp. */
+ccpl_status ccpl__png_write(FILE *fp, const char *path, const ccpl_image *img, ccpl_error *err);
+ccpl_status ccpl__jpeg_write(FILE *fp, const char *path, const ccpl_image *img, int quality,
+                             ccpl_error *err);
+
+#endif
