@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 build="${1:-build}" size="${2:-512}" runs="${3:-5}" threads="${4:-2}"
 fx="$build/tests/fixtures/model"
 [ -f "$fx/vgg.pth" ] || /usr/bin/python3 tests/ref/make_fixtures.py "$build/tests/fixtures" >/dev/null
-cmake --build "$build" --target bench_stylize -j"$(nproc)" >/dev/null
+cmake --build "$build" --target bench_stylize bench_sgemm -j"$(nproc)" >/dev/null
+"$build/bench_sgemm" 2048 7 "$threads"
 
 median() { grep '^median' | awk '{print $2}'; }
 printf "%-6s %5s %10s %10s %7s\n" mode size ccpl_s torch_s ratio
