@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config         # toolchain
   clang libomp-dev libclang-rt-14-dev      # clang builds and its sanitizer runtime
-  libopenblas-dev                          # sgemm for convolutions
+  libopenblas-dev libopenblas-openmp-dev   # sgemm for convolutions (OpenMP build)
   libzip-dev                               # PyTorch zip checkpoints
   libpng-dev libjpeg-dev                   # image input/output
   python3-torch python3-numpy python3-pil  # reference implementation for parity tests

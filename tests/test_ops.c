@@ -136,7 +136,7 @@ int main(void) {
     conv_case(6, 9, 11, 5, 3, 0, CCPL__PAD_ZERO, 1);   /* SCT's unpadded style convs */
     conv_case(7, 13, 6, 8, 1, 0, CCPL__PAD_ZERO, 0);   /* 1x1 */
     conv_case(4, 8, 7, 3, 3, 1, CCPL__PAD_ZERO, 1);
-    conv_case(256, 81, 77, 4, 3, 1, CCPL__PAD_REFLECT, 1); /* 4 im2col blocks of 23 rows */
+    conv_case(512, 100, 77, 2, 3, 1, CCPL__PAD_REFLECT, 1); /* im2col blocks of 47, 47, 6 rows */
     for (int h = 1; h <= 6; h++)
         for (int w = 1; w <= 5; w++) pool_case(2, h, w);
     upsample_case(3, 5, 7);
