@@ -222,6 +222,40 @@ static void run_mode(ccpl_mode mode, const char *vgg, const char *fmt) {
     ccpl_model_free(m);
 }
 
+/* c[0] = last done, c[1] = total, c[2] = cancel when done reaches it (0: never). */
+static int progress_cb(int done, int total, void *user) {
+    int *c = (int *)user;
+    c[0] = done, c[1] = total;
+    return c[2] > 0 && done >= c[2];
+}
+
+/* The progress callback sees every convolution of a stylization (art: 10 in
+ * the encoder, 9 in the decoder) and can cancel it. */
+static void progress(void) {
+    int c[3] = {0, 0, 0};
+    ccpl_params p = ccpl_default_params();
+    p.progress = progress_cb;
+    p.progress_user_data = c;
+    ccpl_error err;
+    ccpl_model *m = ccpl_model_load(tu_path(dir, "vgg.pth"), tu_path(dir, "art_decoder.pth"),
+                                    tu_path(dir, "art_sct.pth"), &p, &err);
+    CHECK(m != NULL, "%s", err.message);
+    if (!m) return;
+    ccpl_image img = {0}, out = {0};
+    ccpl_image_alloc(&img, 40, 36, NULL);
+    for (int i = 0; i < 40 * 36 * 3; i++) img.data[i] = (unsigned char)(i * 13);
+    ccpl_style *s = ccpl_style_new(m, &img, NULL);
+    CHECK(s && ccpl_stylize(m, &img, &s, NULL, 1, NULL, &out) == CCPL_OK, "%s", ccpl_model_error(m));
+    CHECK(c[0] == 19 && c[1] == 19, "progress ended at %d/%d, expected 19/19", c[0], c[1]);
+    ccpl_image_free(&out);
+    c[2] = 3;
+    CHECK(ccpl_stylize(m, &img, &s, NULL, 1, NULL, &out) == CCPL_E_CANCELLED && !out.data && c[0] == 3,
+          "cancel at 3: status %d, done %d", ccpl_model_status(m), c[0]);
+    ccpl_style_free(s);
+    ccpl_image_free(&img);
+    ccpl_model_free(m);
+}
+
 /* Wrong-mode, missing-key and too-small inputs give the right status and a
  * message naming the file. */
 static void errors(void) {
@@ -301,5 +335,6 @@ int main(void) {
     run_mode(CCPL_MODE_PHOTO, "vgg.pth", "");
     run_mode(CCPL_MODE_PHOTO, "vgg_conv3_1_legacy.pth", "_legacy");
     errors();
+    progress();
     return tu_finish();
 }

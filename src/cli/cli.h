@@ -36,6 +36,8 @@ void strlist_free(strlist *l);
 /* The PNG/JPEG files directly inside dir (by extension), natural-sorted.
  * Returns 0, or -1 with errno set. */
 int cli_list_images(const char *dir, strlist *out);
+/* The part of path after its last '/'. */
+const char *cli_basename(const char *path);
 /* File name without folder and last extension: "a/b/photo.v2.jpg" -> "photo.v2". */
 void cli_stem(const char *path, char *out, size_t n);
 /* Creates dir if missing (one level). 0 on success, -1 with errno. */

@@ -296,7 +296,7 @@ static int run_content(const opts *o, ccpl_model *m, const char *cpath, style_it
     if (o->weights) {
         int ok = rc == CLI_OK;
         for (int i = 0; i < n_styles; i++) ok = ok && enc[i];
-        snprintf(label, sizeof label, "%s (mix of %d styles)", cpath, n_styles);
+        snprintf(label, sizeof label, "%s (mix of %d styles)", cli_basename(cpath), n_styles);
         progress_update(pr, label);
         if (ok && ccpl_stylize(m, &content, enc, o->weights, n_styles, &sp, &out) != CCPL_OK) {
             fprintf(stderr, "ccpl stylize: %s: %s\n", cpath, ccpl_model_error(m));
@@ -308,7 +308,7 @@ static int run_content(const opts *o, ccpl_model *m, const char *cpath, style_it
         pr->done++;
     } else {
         for (int i = 0; i < n_styles; i++) {
-            snprintf(label, sizeof label, "%s x %s", cpath, styles[i].path);
+            snprintf(label, sizeof label, "%s x %s", cli_basename(cpath), cli_basename(styles[i].path));
             progress_update(pr, label);
             pr->done++;
             if (!enc[i]) continue;

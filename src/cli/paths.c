@@ -59,10 +59,13 @@ int cli_list_images(const char *dir, strlist *out) {
     return 0;
 }
 
+const char *cli_basename(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 void cli_stem(const char *path, char *out, size_t n) {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    snprintf(out, n, "%s", base);
+    snprintf(out, n, "%s", cli_basename(path));
     char *dot = strrchr(out, '.');
     if (dot && dot != out) *dot = '\0';
 }

@@ -23,7 +23,7 @@ void progress_update(progress *p, const char *label) {
     if (!p->enabled) return;
     double dt = cli_now() - p->t0;
     double rate = p->done > 0 && dt > 0 ? p->done / dt : 0;
-    fprintf(stderr, "\r\033[K[%d/%d] %.40s", p->done + 1, p->total, label);
+    fprintf(stderr, "\r\033[K[%d/%d] %.60s", p->done + 1, p->total, label);
     if (rate > 0)
         fprintf(stderr, "  %.2f %s/s  ETA %.0f s", rate, p->unit, (p->total - p->done) / rate);
     fflush(stderr);
