@@ -559,6 +559,20 @@ static ccpl__pv *new_str(ccpl__pkl *p, ccpl__pv_kind kind, const char *s, size_t
     return v;
 }
 
+/* A STR value taking ownership of the decoded text d (k bytes, room for k+1). */
+static ccpl__pv *owned_str(ccpl__pkl *p, char *d, size_t k) {
+    d[k] = '\0';
+    ccpl__pv *v = pv_new(p, CCPL__PV_STR);
+    if (!v) {
+        free(d);
+        return NULL;
+    }
+    v->u.s.p = d;
+    v->u.s.n = k;
+    v->owned = 1;
+    return v;
+}
+
 static int hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -621,16 +635,7 @@ static ccpl__pv *new_raw_unicode(ccpl__pkl *p, const char *s, size_t n) {
             i++;
         }
     }
-    d[k] = '\0';
-    ccpl__pv *v = pv_new(p, CCPL__PV_STR);
-    if (!v) {
-        free(d);
-        return NULL;
-    }
-    v->u.s.p = d;
-    v->u.s.n = k;
-    v->owned = 1;
-    return v;
+    return owned_str(p, d, k);
 bad:
     free(d);
     pfail(p, CCPL_E_FORMAT, "malformed pickle: bad \\u escape in text at byte %zu", p->base + p->op_pos);
@@ -690,16 +695,7 @@ static ccpl__pv *new_quoted_string(ccpl__pkl *p, const char *s, size_t n) {
             }
         }
     }
-    d[k] = '\0';
-    ccpl__pv *v = pv_new(p, CCPL__PV_STR);
-    if (!v) {
-        free(d);
-        return NULL;
-    }
-    v->u.s.p = d;
-    v->u.s.n = k;
-    v->owned = 1;
-    return v;
+    return owned_str(p, d, k);
 bad:
     free(d);
     pfail(p, CCPL_E_FORMAT, "malformed pickle: bad escape in STRING at byte %zu", p->base + p->op_pos);
