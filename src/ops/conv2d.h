@@ -25,4 +25,22 @@ void ccpl__conv2d_forward(float *out, const float *inp, const float *w, const fl
                           int N, int C, int H, int W, int OC, int K, int pad,
                           ccpl__pad_mode pad_mode, int relu, float *scratch, int n_threads);
 
+/* Floats of scratch ccpl__conv2d_backward needs (the forward's amount: one
+ * block of columns plus the tap map; 0 for an unpadded 1x1). */
+size_t ccpl__conv2d_backward_scratch_floats(int C, int H, int W, int K, int pad);
+
+/* Backward of ccpl__conv2d_forward without its ReLU: dout (N,OC,OH,OW) is the
+ * gradient of the pre-activation (pass it through ccpl__relu_backward first
+ * when the forward fused a ReLU). Accumulates (+=):
+ *   dinp (N,C,H,W)    += conv^T(dout, w)   (mirrored pixels fold back to
+ *                                            their source; zero pads drop)
+ *   dw   (OC,C,K,K)   += sum_n dout . im2col(inp)^T
+ *   db   (OC)         += sum over N, OH, OW of dout
+ * Any of dinp, dw, db may be NULL (frozen input or frozen layer). inp
+ * (N,C,H,W) and w (OC,C,K,K) are the forward's. scratch:
+ * ccpl__conv2d_backward_scratch_floats(C,H,W,K,pad) floats. */
+void ccpl__conv2d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                           const float *w, int N, int C, int H, int W, int OC, int K, int pad,
+                           ccpl__pad_mode pad_mode, float *scratch, int n_threads);
+
 #endif

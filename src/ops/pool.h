@@ -10,4 +10,10 @@ static inline int ccpl__pool_out(int n) { return (n + 1) / 2; }
 void ccpl__maxpool2_forward(float *out, const float *inp, int N, int C, int H, int W,
                             int n_threads);
 
+/* dinp (N,C,H,W) += dout (N,C,ceil(H/2),ceil(W/2)) routed to each window's
+ * arg-max in inp (N,C,H,W); on ties the first in row-major window order
+ * wins, as in PyTorch. */
+void ccpl__maxpool2_backward(float *dinp, const float *dout, const float *inp, int N, int C, int H,
+                             int W, int n_threads);
+
 #endif

@@ -10,4 +10,11 @@
 void ccpl__mean_std_forward(float *mean, float *std, const float *x, int N, int C, int HW,
                             int n_threads);
 
+/* Backward of ccpl__mean_std_forward: dx (N,C,HW) += dmean (N*C) / HW
+ * + dstd (N*C) * (x - mean) / ((HW - 1) * std), with x (N,C,HW), mean and
+ * std (N*C) the forward's. dmean or dstd may be NULL (no gradient). */
+void ccpl__mean_std_backward(float *dx, const float *dmean, const float *dstd, const float *x,
+                             const float *mean, const float *std, int N, int C, int HW,
+                             int n_threads);
+
 #endif
