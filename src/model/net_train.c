@@ -1,0 +1,176 @@
+#include "model/net_train.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "ops/conv2d.h"
+#include "ops/pool.h"
+#include "ops/relu.h"
+#include "ops/upsample.h"
+
+void ccpl__net_trace_free(ccpl__net_trace *tr) {
+    for (int i = 0; i <= tr->n_ops && i <= CCPL__NET_MAX_OPS; i++)
+        if (!tr->shared[i]) ccpl__act_free(&tr->a[i]);
+    memset(tr, 0, sizeof *tr);
+}
+
+static size_t act_size(const ccpl__act *a) { return (size_t)a->c * a->h * a->w; }
+
+ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__act *x,
+                                    ccpl__net_trace *tr, const ccpl__act **taps, int n_threads,
+                                    ccpl_error *err) {
+    ccpl_status st;
+    float *scratch = NULL;
+    size_t ns = 0;
+    int n_taps = 0;
+    memset(tr, 0, sizeof *tr);
+    tr->n_ops = net->n_ops;
+    if ((st = ccpl__net_check(net, x->c, x->h, x->w, NULL, NULL, NULL, "input", err)) != CCPL_OK)
+        return st;
+    if ((st = ccpl__act_alloc(&tr->a[0], x->c, x->h, x->w, err)) != CCPL_OK) return st;
+    memcpy(tr->a[0].data, x->data, sizeof(float) * act_size(x));
+
+    for (int i = 0; i < net->n_ops; i++) {
+        const ccpl__op *op = &net->ops[i];
+        const ccpl__act *in = &tr->a[i];
+        ccpl__act *out = &tr->a[i + 1];
+        switch (op->kind) {
+        case CCPL__OP_CONV: {
+            const ccpl__conv *cv = &op->conv;
+            size_t need = ccpl__conv2d_scratch_floats(cv->cin, in->h, in->w, cv->k, cv->pad);
+            if (need > ns) {
+                free(scratch);
+                if (!(scratch = ccpl__alloc_floats(need))) {
+                    st = ccpl__fail(err, CCPL_E_NOMEM, "out of memory for convolution scratch");
+                    goto fail;
+                }
+                ns = need;
+            }
+            st = ccpl__act_alloc(out, cv->cout, ccpl__conv_out(in->h, cv->k, cv->pad),
+                                 ccpl__conv_out(in->w, cv->k, cv->pad), err);
+            if (st != CCPL_OK) goto fail;
+            ccpl__conv2d_forward(out->data, in->data, cv->w, cv->b, 1, in->c, in->h, in->w,
+                                 cv->cout, cv->k, cv->pad,
+                                 cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, cv->relu, scratch,
+                                 n_threads);
+            break;
+        }
+        case CCPL__OP_POOL:
+            st = ccpl__act_alloc(out, in->c, ccpl__pool_out(in->h), ccpl__pool_out(in->w), err);
+            if (st != CCPL_OK) goto fail;
+            ccpl__maxpool2_forward(out->data, in->data, 1, in->c, in->h, in->w, n_threads);
+            break;
+        case CCPL__OP_UPSAMPLE:
+            st = ccpl__act_alloc(out, in->c, in->h * 2, in->w * 2, err);
+            if (st != CCPL_OK) goto fail;
+            ccpl__upsample2_forward(out->data, in->data, 1, in->c, in->h, in->w, n_threads);
+            break;
+        case CCPL__OP_TAP:
+            *out = *in;
+            tr->shared[i + 1] = 1;
+            if (taps) taps[n_taps] = in;
+            n_taps++;
+            break;
+        }
+    }
+    free(scratch);
+    return CCPL_OK;
+fail:
+    free(scratch);
+    ccpl__net_trace_free(tr);
+    return st;
+}
+
+/* A zeroed activation of a's shape. */
+static ccpl_status zeros_like(ccpl__act *g, const ccpl__act *a, ccpl_error *err) {
+    ccpl_status st = ccpl__act_alloc(g, a->c, a->h, a->w, err);
+    if (st == CCPL_OK) memset(g->data, 0, sizeof(float) * act_size(a));
+    return st;
+}
+
+ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
+                               const ccpl__act *dout, const ccpl__act *dtaps, ccpl__act *dx,
+                               float *const *dw, float *const *db, int n_threads,
+                               ccpl_error *err) {
+    ccpl_status st;
+    ccpl__act g = {0}, gin = {0}, gpre = {0};
+    float *scratch = NULL;
+    size_t ns = 0;
+    int tap = 0;
+    for (int i = 0; i < net->n_ops; i++) tap += net->ops[i].kind == CCPL__OP_TAP;
+
+    /* g: gradient of the current activation, starting at the output */
+    if ((st = zeros_like(&g, &tr->a[net->n_ops], err)) != CCPL_OK) return st;
+    if (dout) {
+        const size_t n = act_size(&g);
+        for (size_t k = 0; k < n; k++) g.data[k] = dout->data[k];
+    }
+    for (int i = net->n_ops - 1; i >= 0; i--) {
+        const ccpl__op *op = &net->ops[i];
+        const ccpl__act *in = &tr->a[i], *out = &tr->a[i + 1];
+        if (op->kind == CCPL__OP_TAP) {
+            tap--;
+            if (dtaps && dtaps[tap].data) {
+                const size_t n = act_size(&g);
+                for (size_t k = 0; k < n; k++) g.data[k] += dtaps[tap].data[k];
+            }
+            continue;
+        }
+        /* the input gradient is needed unless this is the first op and dx is NULL */
+        const int need_in = i > 0 || dx != NULL;
+        if (need_in && (st = zeros_like(&gin, in, err)) != CCPL_OK) goto done;
+        switch (op->kind) {
+        case CCPL__OP_CONV: {
+            const ccpl__conv *cv = &op->conv;
+            const float *gconv = g.data;
+            if (cv->relu) { /* through the fused ReLU first */
+                if ((st = zeros_like(&gpre, out, err)) != CCPL_OK) goto done;
+                ccpl__relu_backward(gpre.data, g.data, out->data, act_size(out));
+                gconv = gpre.data;
+            }
+            size_t need = ccpl__conv2d_backward_scratch_floats(cv->cin, in->h, in->w, cv->k, cv->pad);
+            if (need > ns) {
+                free(scratch);
+                if (!(scratch = ccpl__alloc_floats(need))) {
+                    st = ccpl__fail(err, CCPL_E_NOMEM, "out of memory for convolution scratch");
+                    goto done;
+                }
+                ns = need;
+            }
+            float *gw = dw ? dw[i] : NULL, *gb = db ? db[i] : NULL;
+            if (need_in || gw || gb)
+                ccpl__conv2d_backward(need_in ? gin.data : NULL, gw, gb, gconv, in->data, cv->w, 1,
+                                      in->c, in->h, in->w, cv->cout, cv->k, cv->pad,
+                                      cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, scratch,
+                                      n_threads);
+            ccpl__act_free(&gpre);
+            break;
+        }
+        case CCPL__OP_POOL:
+            if (need_in)
+                ccpl__maxpool2_backward(gin.data, g.data, in->data, 1, in->c, in->h, in->w, n_threads);
+            break;
+        case CCPL__OP_UPSAMPLE:
+            if (need_in) ccpl__upsample2_backward(gin.data, g.data, 1, in->c, in->h, in->w, n_threads);
+            break;
+        case CCPL__OP_TAP: break;
+        }
+        ccpl__act_free(&g);
+        g = gin;
+        memset(&gin, 0, sizeof gin);
+        if (!need_in) break;
+    }
+    if (dx && g.data) {
+        const size_t n = act_size(dx);
+        for (size_t k = 0; k < n; k++) dx->data[k] += g.data[k];
+    }
+    st = CCPL_OK;
+done:
+    ccpl__act_free(&g);
+    ccpl__act_free(&gin);
+    ccpl__act_free(&gpre);
+    free(scratch);
+    return st;
+}
