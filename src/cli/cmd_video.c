@@ -1,0 +1,442 @@
+/* ccpl video — restyle every frame of a video (or a folder of frames) with
+ * one style. The style is encoded once; frames stream through one at a time
+ * (bounded memory whatever the length); the output video is written to a
+ * temporary name and renamed at the end, so a failure or an interrupt
+ * (SIGINT/SIGTERM) never leaves a broken file. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "io/video_reader.h"
+#include "io/video_writer.h"
+
+static const char *const HELP =
+    "Usage: ccpl video [OPTION]... --input FILE|DIR --style IMG --output FILE|DIR\n"
+    "Restyle every frame of a video with one style image (CCPL; its contrastive\n"
+    "coherence keeps consecutive frames consistent).\n"
+    "\n"
+    "Input and output:\n"
+    "  -i, --input FILE|DIR      a video (anything FFmpeg reads), or a folder of PNG/JPEG\n"
+    "                            frames taken in natural order (f2 before f10)\n"
+    "  -s, --style IMG           style image (PNG or JPEG)\n"
+    "  -o, --output FILE|DIR     a video file (.mp4; also .mkv, .mov, .avi): H.264\n"
+    "                            (libx264) or MPEG-4, same frame rate, audio copied\n"
+    "                            unchanged; or a folder (an existing one, a name ending\n"
+    "                            in '/', or one without an extension) of PNG frames,\n"
+    "                            named like the input frames or frame_000001.png\n"
+    "      --fps R               frame rate of a folder input, N or N/D (default 25)\n"
+    "      --max-frames N        stop after N frames (default 0: all)\n"
+    "\n"
+    "Model (as in 'ccpl stylize'):\n"
+    "  -m, --mode art|photo      artistic or photo-realistic; default art\n"
+    "      --vgg FILE, --decoder FILE, --sct FILE, --models DIR\n"
+    "\n"
+    "Processing:\n"
+    "      --size N              scale frames so the shorter side is N (default 0: keep\n"
+    "                            the size); video frames are made even-sized (4:2:0)\n"
+    "      --style-size N        shorter side of the style (default 512, 0 keeps)\n"
+    "  -a, --alpha A             style strength in [0,1] (default 1)\n"
+    "      --preserve-color      recolour the style to the first frame's colours\n"
+    "                            (once, so that colours stay steady over time)\n"
+    "  -t, --threads N           threads (default 0: all cores)\n"
+    "  -q, --quiet               no progress line\n"
+    "  -h, --help                this help\n"
+    "\n"
+    "Exit status: 0 written, 1 a file could not be read or written or the run was\n"
+    "interrupted (no output video is left behind), 2 bad usage.\n";
+
+enum { OPT_VGG = 256, OPT_DECODER, OPT_SCT, OPT_MODELS, OPT_SIZE, OPT_STYLE_SIZE, OPT_PRESERVE, OPT_FPS, OPT_MAX };
+
+#define CMD "video"
+#define MAX_SIDE 16384
+
+typedef struct opts {
+    const char *input, *style, *output;
+    model_paths mp;
+    ccpl_mode mode;
+    int size, style_size;
+    float alpha;
+    int preserve, threads, quiet, max_frames;
+    int fps_num, fps_den;
+} opts;
+
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig) { g_stop = sig; }
+/* Called between layers: an interrupt stops even a long frame. */
+static int cancel_cb(int done, int total, void *user) {
+    (void)done, (void)total, (void)user;
+    return g_stop != 0;
+}
+
+static int parse_rate(const char *s, int *num, int *den) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", s);
+    char *slash = strchr(buf, '/');
+    if (slash) *slash = '\0';
+    if (cli_parse_int(buf, 1, 1000000, num)) return -1;
+    *den = 1;
+    return slash ? cli_parse_int(slash + 1, 1, 1000000, den) : 0;
+}
+
+static int parse(int argc, char **argv, opts *o) {
+    static const struct option longopts[] = {
+        {"input", required_argument, 0, 'i'},
+        {"style", required_argument, 0, 's'},
+        {"output", required_argument, 0, 'o'},
+        {"mode", required_argument, 0, 'm'},
+        {"vgg", required_argument, 0, OPT_VGG},
+        {"decoder", required_argument, 0, OPT_DECODER},
+        {"sct", required_argument, 0, OPT_SCT},
+        {"models", required_argument, 0, OPT_MODELS},
+        {"size", required_argument, 0, OPT_SIZE},
+        {"style-size", required_argument, 0, OPT_STYLE_SIZE},
+        {"alpha", required_argument, 0, 'a'},
+        {"preserve-color", no_argument, 0, OPT_PRESERVE},
+        {"preserve-colour", no_argument, 0, OPT_PRESERVE},
+        {"threads", required_argument, 0, 't'},
+        {"fps", required_argument, 0, OPT_FPS},
+        {"max-frames", required_argument, 0, OPT_MAX},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":i:s:o:m:a:t:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'i': o->input = optarg; break;
+        case 's': o->style = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'm':
+            if (!strcmp(optarg, "art")) o->mode = CCPL_MODE_ART;
+            else if (!strcmp(optarg, "photo")) o->mode = CCPL_MODE_PHOTO;
+            else return cli_usage_error(CMD, "--mode must be art or photo, not '%s'", optarg);
+            break;
+        case OPT_VGG: o->mp.vgg = optarg; break;
+        case OPT_DECODER: o->mp.decoder = optarg; break;
+        case OPT_SCT: o->mp.sct = optarg; break;
+        case OPT_MODELS: strlist_push(&o->mp.dirs, optarg); break;
+        case OPT_SIZE:
+            if (cli_parse_int(optarg, 0, MAX_SIDE, &o->size))
+                return cli_usage_error(CMD, "--size must be an integer in 0..%d, not '%s'", MAX_SIDE, optarg);
+            break;
+        case OPT_STYLE_SIZE:
+            if (cli_parse_int(optarg, 0, MAX_SIDE, &o->style_size))
+                return cli_usage_error(CMD, "--style-size must be an integer in 0..%d, not '%s'", MAX_SIDE, optarg);
+            break;
+        case 'a':
+            if (cli_parse_float(optarg, 0.0, 1.0, &o->alpha))
+                return cli_usage_error(CMD, "--alpha must be a number in [0,1], not '%s'", optarg);
+            break;
+        case OPT_PRESERVE: o->preserve = 1; break;
+        case 't':
+            if (cli_parse_int(optarg, 0, 1024, &o->threads))
+                return cli_usage_error(CMD, "--threads must be an integer in 0..1024, not '%s'", optarg);
+            break;
+        case OPT_FPS:
+            if (parse_rate(optarg, &o->fps_num, &o->fps_den))
+                return cli_usage_error(CMD, "--fps must be N or N/D with positive integers, not '%s'", optarg);
+            break;
+        case OPT_MAX:
+            if (cli_parse_int(optarg, 0, 2000000000, &o->max_frames))
+                return cli_usage_error(CMD, "--max-frames must be an integer >= 0, not '%s'", optarg);
+            break;
+        case 'q': o->quiet = 1; break;
+        case 'h': fputs(HELP, stdout); return -1;
+        case ':': return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!o->input) return cli_usage_error(CMD, "no input (--input FILE|DIR)");
+    if (!o->style) return cli_usage_error(CMD, "no style image (--style IMG)");
+    if (!o->output) return cli_usage_error(CMD, "no output (--output FILE|DIR)");
+    return CLI_OK;
+}
+
+/* A folder: exists as one, ends in '/', or its last part has no extension. */
+static int output_is_dir(const char *path) {
+    size_t n = strlen(path);
+    if (cli_is_dir(path) || (n && path[n - 1] == '/')) return 1;
+    return strchr(cli_basename(path), '.') == NULL;
+}
+
+/* Where frames come from: a video reader or a list of image files. */
+typedef struct source {
+    ccpl__video_reader *vr;
+    strlist files;
+    int next;
+    int size, even;
+    const char *name; /* current frame's file (folder input) */
+} source;
+
+/* Drops the last column/row of an odd-sized image (4:2:0 video needs even sides). */
+static void crop_even(ccpl_image *img) {
+    int w = img->width & ~1, h = img->height & ~1;
+    if (w == img->width && h == img->height) return;
+    for (int y = 0; y < h; y++) memmove(img->data + (size_t)y * 3 * w, img->data + (size_t)y * 3 * img->width, (size_t)3 * w);
+    img->width = w;
+    img->height = h;
+}
+
+/* Next frame into *img; *got = 0 at the end. Prints the error itself. */
+static int source_next(source *s, ccpl_image *img, int *got) {
+    ccpl_error err;
+    *got = 0;
+    if (s->vr) {
+        if (ccpl__video_reader_next(s->vr, img, got, &err) != CCPL_OK) {
+            fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
+            return CLI_FAIL;
+        }
+        return CLI_OK;
+    }
+    if (s->next >= s->files.n) return CLI_OK;
+    s->name = s->files.items[s->next++];
+    ccpl_image raw = {0};
+    ccpl_image_free(img);
+    if (ccpl_image_load(s->name, &raw, &err) != CCPL_OK) {
+        fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
+        return CLI_FAIL;
+    }
+    ccpl_status st = ccpl_image_resize_shorter(&raw, s->size, 0, img, &err);
+    ccpl_image_free(&raw);
+    if (st != CCPL_OK) {
+        fprintf(stderr, "ccpl " CMD ": %s: %s\n", s->name, err.message);
+        return CLI_FAIL;
+    }
+    if (s->even) crop_even(img);
+    *got = 1;
+    return CLI_OK;
+}
+
+static void even_size(int w, int h, int size, int *ow, int *oh) {
+    if (size > 0) {
+        if (w <= h) {
+            *ow = size;
+            *oh = (int)((double)h * size / w + 0.5);
+        } else {
+            *oh = size;
+            *ow = (int)((double)w * size / h + 0.5);
+        }
+    } else {
+        *ow = w;
+        *oh = h;
+    }
+    *ow &= ~1;
+    *oh &= ~1;
+    if (*ow < 2) *ow = 2;
+    if (*oh < 2) *oh = 2;
+}
+
+static int open_writer(ccpl__video_writer **vw, const opts *o, int w, int h, int fps_num, int fps_den,
+                       const char *audio_source) {
+    ccpl__video_writer_params wp = {0};
+    ccpl_error err;
+    wp.width = w;
+    wp.height = h;
+    wp.fps_num = fps_num;
+    wp.fps_den = fps_den;
+    wp.audio_source = audio_source;
+    if (ccpl__video_writer_open(vw, o->output, &wp, &err) != CCPL_OK) {
+        fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int cmd_video(int argc, char **argv) {
+    opts o;
+    memset(&o, 0, sizeof o);
+    o.style_size = 512;
+    o.alpha = 1.0f;
+    o.fps_num = 25;
+    o.fps_den = 1;
+    int rc = parse(argc, argv, &o);
+    source src;
+    memset(&src, 0, sizeof src);
+    ccpl_model *m = NULL;
+    ccpl_style *style = NULL;
+    ccpl_image style_img = {0}, frame = {0}, out = {0};
+    ccpl__video_writer *vw = NULL;
+    ccpl_error err;
+    struct sigaction sa, old_int, old_term;
+    int handlers = 0;
+    if (rc != CLI_OK) {
+        rc = rc < 0 ? CLI_OK : rc; /* --help */
+        goto done;
+    }
+    rc = CLI_FAIL;
+    int to_dir = output_is_dir(o.output);
+    int fps_num = o.fps_num, fps_den = o.fps_den;
+    long long total = 0;
+
+    /* Input first: a bad video fails before the models are loaded. */
+    src.size = o.size;
+    src.even = !to_dir;
+    if (cli_is_dir(o.input)) {
+        if (cli_list_images(o.input, &src.files) != 0) {
+            fprintf(stderr, "ccpl " CMD ": %s: %s\n", o.input, strerror(errno));
+            goto done;
+        }
+        if (src.files.n == 0) {
+            fprintf(stderr, "ccpl " CMD ": %s: no .png, .jpg or .jpeg files\n", o.input);
+            goto done;
+        }
+        total = src.files.n;
+    } else {
+        if (ccpl__video_reader_open(&src.vr, o.input, &err) != CCPL_OK) {
+            fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
+            goto done;
+        }
+        const ccpl__video_info *vi = ccpl__video_reader_info(src.vr);
+        int w, h;
+        even_size(vi->width, vi->height, o.size, &w, &h);
+        if ((w != vi->width || h != vi->height) && ccpl__video_reader_set_size(src.vr, w, h, &err) != CCPL_OK) {
+            fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
+            goto done;
+        }
+        fps_num = vi->fps_num;
+        fps_den = vi->fps_den;
+        total = vi->frame_count;
+        /* The size is known: open the output now, so that an unwritable
+         * path fails before the models are loaded. */
+        if (!to_dir && open_writer(&vw, &o, w, h, fps_num, fps_den, vi->has_audio ? o.input : NULL) != CLI_OK)
+            goto done;
+    }
+    if (o.max_frames > 0 && (total == 0 || total > o.max_frames)) total = o.max_frames;
+    if (to_dir && cli_ensure_dir(o.output) != 0) {
+        fprintf(stderr, "ccpl " CMD ": %s: cannot create the output folder: %s\n", o.output, strerror(errno));
+        goto done;
+    }
+
+    /* Interrupts set a flag; the loop (and the model, between layers) stops. */
+    g_stop = 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    handlers = 1;
+
+    char vgg[4096], dec[4096], sct[4096];
+    if (cli_resolve_models(CMD, &o.mp, o.mode, vgg, dec, sct, sizeof vgg) != 0) goto done;
+    ccpl_params p = ccpl_default_params();
+    p.mode = o.mode;
+    p.n_threads = o.threads;
+    p.progress = cancel_cb;
+    if (!(m = ccpl_model_load(vgg, dec, sct, &p, &err))) {
+        fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
+        goto done;
+    }
+    {
+        ccpl_image raw = {0};
+        if (ccpl_image_load(o.style, &raw, &err) != CCPL_OK) {
+            fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
+            goto done;
+        }
+        ccpl_status st = ccpl_image_resize_shorter(&raw, o.style_size, 0, &style_img, &err);
+        ccpl_image_free(&raw);
+        if (st != CCPL_OK) {
+            fprintf(stderr, "ccpl " CMD ": %s: %s\n", o.style, err.message);
+            goto done;
+        }
+    }
+
+    ccpl_stylize_params sp = ccpl_default_stylize_params();
+    sp.alpha = o.alpha;
+    progress pr;
+    progress_start(&pr, (int)(total > 0 && total < 2000000000 ? total : 0), "frames", o.quiet);
+    const char *label = cli_basename(o.input);
+    int n = 0, got = 0, interrupted = 0;
+    for (;;) {
+        if (g_stop) { interrupted = 1; break; }
+        if (o.max_frames > 0 && n >= o.max_frames) break;
+        if (source_next(&src, &frame, &got) != CLI_OK) goto done;
+        if (!got) break;
+        if (!style) { /* once, with the first frame as the colour reference if asked */
+            if (!(style = ccpl_style_new(m, &style_img, o.preserve ? &frame : NULL))) {
+                if (g_stop) { interrupted = 1; break; }
+                fprintf(stderr, "ccpl " CMD ": %s: %s\n", o.style, ccpl_model_error(m));
+                goto done;
+            }
+        }
+        if (pr.done >= pr.total) pr.total = pr.done + 1;
+        progress_update(&pr, label);
+        if (ccpl_stylize(m, &frame, &style, NULL, 1, &sp, &out) != CCPL_OK) {
+            if (g_stop || ccpl_model_status(m) == CCPL_E_CANCELLED) { interrupted = 1; break; }
+            fprintf(stderr, "ccpl " CMD ": %s frame %d: %s\n", src.name ? src.name : o.input, n + 1, ccpl_model_error(m));
+            goto done;
+        }
+        if (to_dir) {
+            char path[4096];
+            if (src.name) snprintf(path, sizeof path, "%s/%s", o.output, cli_basename(src.name));
+            else snprintf(path, sizeof path, "%s/frame_%06d.png", o.output, n + 1);
+            if (ccpl_image_save(path, &out, 95, &err) != CCPL_OK) {
+                fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
+                goto done;
+            }
+        } else {
+            /* frame folders: the first frame gives the size */
+            if (!vw && open_writer(&vw, &o, out.width, out.height, fps_num, fps_den, NULL) != CLI_OK) goto done;
+            ccpl_status st = src.vr ? ccpl__video_writer_write_at(vw, &out, ccpl__video_reader_position(src.vr), &err)
+                                    : ccpl__video_writer_write(vw, &out, &err);
+            if (st != CCPL_OK) {
+                if (src.name && err.status == CCPL_E_INVALID_ARGUMENT)
+                    fprintf(stderr, "ccpl " CMD ": %s: frame size %dx%d differs from the first frame's\n", src.name,
+                            out.width, out.height);
+                else
+                    fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
+                goto done;
+            }
+        }
+        ccpl_image_free(&out);
+        n++;
+        pr.done = n;
+    }
+    progress_end(&pr);
+    if (interrupted || g_stop) {
+        ccpl__video_writer_abort(vw);
+        vw = NULL;
+        if (to_dir)
+            fprintf(stderr, "ccpl " CMD ": interrupted after %d frames (%s holds them)\n", n, o.output);
+        else
+            fprintf(stderr, "ccpl " CMD ": interrupted after %d frames; %s not written\n", n, o.output);
+        goto done;
+    }
+    if (n == 0) {
+        fprintf(stderr, "ccpl " CMD ": %s: no frames\n", o.input);
+        goto done;
+    }
+    if (vw) {
+        const char *note = ccpl__video_writer_audio_note(vw);
+        if (*note) fprintf(stderr, "ccpl " CMD ": %s: %s\n", o.input, note);
+        ccpl__video_writer *w = vw;
+        vw = NULL;
+        if (ccpl__video_writer_finish(w, &err) != CCPL_OK) {
+            fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
+            goto done;
+        }
+    }
+    rc = CLI_OK;
+
+done:
+    ccpl__video_writer_abort(vw); /* a failure leaves no output file */
+    if (handlers) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+    ccpl_image_free(&out);
+    ccpl_image_free(&frame);
+    ccpl_image_free(&style_img);
+    ccpl_style_free(style);
+    ccpl_model_free(m);
+    ccpl__video_reader_close(src.vr);
+    strlist_free(&src.files);
+    strlist_free(&o.mp.dirs);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/* video_reader.h — decoding any video FFmpeg's libraries read into 8-bit RGB
+ * frames, one at a time (bounded memory whatever the length). Internal to
+ * libccpl and its CLI: never prints, errors come back through ccpl_error. */
+#ifndef CCPL_IO_VIDEO_READER_H
+#define CCPL_IO_VIDEO_READER_H
+
+#include "ccpl/ccpl.h"
+
+typedef struct ccpl__video_info {
+    int width, height;        /* of the coded frames */
+    int fps_num, fps_den;     /* frame rate (25/1 when the file gives none) */
+    long long frame_count;    /* from the container, or duration*fps; 0: unknown */
+    int has_audio;            /* the file also has an audio stream */
+    const char *codec;        /* decoder name ("h264") */
+} ccpl__video_info;
+
+typedef struct ccpl__video_reader ccpl__video_reader;
+
+/* Opens path and its best video stream. Errors: CCPL_E_IO (missing,
+ * unreadable), CCPL_E_FORMAT (not a video FFmpeg can read, truncated, no
+ * video stream, no decoder). */
+ccpl_status ccpl__video_reader_open(ccpl__video_reader **out, const char *path, ccpl_error *err);
+const ccpl__video_info *ccpl__video_reader_info(const ccpl__video_reader *r);
+/* Frames come out scaled to width x height (0, 0: the coded size). Call
+ * before the first ccpl__video_reader_next. */
+ccpl_status ccpl__video_reader_set_size(ccpl__video_reader *r, int width, int height, ccpl_error *err);
+/* Decodes the next frame into frame (allocated, or reallocated when its size
+ * differs; the caller frees it with ccpl_image_free). *got = 0 at the end of
+ * the stream. Undecodable data is CCPL_E_FORMAT; a file cut short fails at
+ * open when its index is lost (MP4 with the index at the end), otherwise it
+ * ends early where the data stops. */
+ccpl_status ccpl__video_reader_next(ccpl__video_reader *r, ccpl_image *frame, int *got, ccpl_error *err);
+/* Where the last frame returned sits, in frame periods (1/fps) from the
+ * start of the video: its timestamp, rounded, kept strictly increasing. Equal
+ * to the frame's index unless the source skips frames (variable rate). */
+long long ccpl__video_reader_position(const ccpl__video_reader *r);
+void ccpl__video_reader_close(ccpl__video_reader *r);
+
+/* FFmpeg logs to stderr by default; the library never prints, so the video
+ * modules lower the log level to quiet unless the application has already
+ * chosen one (its level differs from FFmpeg's default). */
+void ccpl__video_quiet_logs(void);
+
+#endif
