@@ -1,0 +1,193 @@
+/* ccpl train — CCPL training (spec §5). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "train/trainer.h"
+
+static const char *const HELP =
+    "Usage: ccpl train --vgg FILE --content-dir DIR --style-dir DIR --save-dir DIR [OPTION]...\n"
+    "Train a CCPL decoder and SCT (and the CCPL projection heads); the encoder stays frozen.\n"
+    "\n"
+    "  -m, --mode art|photo     art: encoder to relu4_1, CCPL on relu2_1..relu4_1;\n"
+    "                           photo: relu3_1, CCPL on relu1_1..relu3_1 (default art)\n"
+    "      --vgg FILE           the normalised VGG-19 checkpoint (frozen)\n"
+    "      --content-dir DIR    content images, searched recursively (.png/.jpg/.jpeg)\n"
+    "      --style-dir DIR      style images, searched recursively\n"
+    "      --save-dir DIR       decoder_iter_N.pth.tar, sct_iter_N.pth.tar (official\n"
+    "                           layouts, loadable by torch.load and ccpl stylize) and the\n"
+    "                           resume state (state.pth, resume.txt)\n"
+    "      --resume             continue the run saved in --save-dir (same mode, seed,\n"
+    "                           batch size and crop size)\n"
+    "      --init-decoder FILE  start the decoder from a checkpoint (official layout, or in\n"
+    "                           photo mode the relu3_1 feature invertor: keys 1,5,8,12,15\n"
+    "                           map to 14,18,21,25,28 and key 11 starts as an identity)\n"
+    "      --init-sct FILE      start SCT from a checkpoint (official layout)\n"
+    "      --log-file FILE      CSV: iteration, lr, each loss, seconds\n"
+    "      --max-iter N         iterations (default 160000)\n"
+    "      --save-interval N    save every N iterations (default 10000) and at the end\n"
+    "      --batch-size N       images per batch (default 8)\n"
+    "      --load-size N        images are resized to NxN, aspect ignored (default 512)\n"
+    "      --crop-size N        then a random NxN crop (default 256; a multiple of 8 in\n"
+    "                           art mode, of 4 in photo mode)\n"
+    "      --lr X               learning rate (default 1e-4), lr_i = lr / (1 + decay*i)\n"
+    "      --lr-decay X         (default 5e-5)\n"
+    "      --content-weight X   (default 1)\n"
+    "      --style-weight X     (default 10)\n"
+    "      --ccp-weight X       (default 5)\n"
+    "      --tau X              CCPL temperature (default 0.07)\n"
+    "      --num-s N            anchors per layer (default 8)\n"
+    "      --num-l N            CCPL on the last N tapped layers (default 3)\n"
+    "      --seed N             data order, crops, anchors, initialisation (default 1)\n"
+    "  -t, --threads N          threads (default 0: all cores)\n"
+    "  -q, --quiet              no progress line\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "SIGINT/SIGTERM finish the current iteration, save, and stop (exit 1); --resume continues.\n";
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+typedef struct ui {
+    progress pr;
+    long first;
+} ui;
+
+static int on_iter(long iter, long max_iter, double lr, const ccpl__losses *l, double seconds,
+                   void *user) {
+    ui *u = user;
+    if (u->pr.enabled) {
+        const double done = (double)(iter - u->first), rate = seconds > 0 ? done / seconds : 0;
+        fprintf(stderr, "\r\033[Kiter %ld/%ld  content %.4g  style %.4g  ccp %.4g  lr %.3g  %.2f it/s  ETA %.0f s",
+                iter, max_iter, l->content, l->style, l->ccp, lr, rate,
+                rate > 0 ? (double)(max_iter - iter) / rate : 0.0);
+        fflush(stderr);
+    }
+    return interrupted != 0;
+}
+
+int cmd_train(int argc, char **argv) {
+    enum {
+        O_VGG = 256, O_CDIR, O_SDIR, O_SAVE, O_RESUME, O_INITD, O_INITS, O_LOG, O_MAXIT, O_SAVEINT,
+        O_BATCH, O_LOAD, O_CROP, O_LR, O_DECAY, O_CW, O_SW, O_PW, O_TAU, O_NUMS, O_NUML, O_SEED
+    };
+    static const struct option longopts[] = {
+        {"mode", required_argument, 0, 'm'}, {"vgg", required_argument, 0, O_VGG},
+        {"content-dir", required_argument, 0, O_CDIR}, {"style-dir", required_argument, 0, O_SDIR},
+        {"save-dir", required_argument, 0, O_SAVE}, {"resume", no_argument, 0, O_RESUME},
+        {"init-decoder", required_argument, 0, O_INITD}, {"init-sct", required_argument, 0, O_INITS},
+        {"log-file", required_argument, 0, O_LOG}, {"max-iter", required_argument, 0, O_MAXIT},
+        {"save-interval", required_argument, 0, O_SAVEINT}, {"batch-size", required_argument, 0, O_BATCH},
+        {"load-size", required_argument, 0, O_LOAD}, {"crop-size", required_argument, 0, O_CROP},
+        {"lr", required_argument, 0, O_LR}, {"lr-decay", required_argument, 0, O_DECAY},
+        {"content-weight", required_argument, 0, O_CW}, {"style-weight", required_argument, 0, O_SW},
+        {"ccp-weight", required_argument, 0, O_PW}, {"tau", required_argument, 0, O_TAU},
+        {"num-s", required_argument, 0, O_NUMS}, {"num-l", required_argument, 0, O_NUML},
+        {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, 't'},
+        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    };
+    const char *cmd = "train";
+    ccpl__train_config c = ccpl__train_config_default();
+    int quiet = 0, ival;
+    float fval;
+    optind = 1;
+    opterr = 0;
+    int o;
+    while ((o = getopt_long(argc, argv, ":m:t:qh", longopts, NULL)) != -1) {
+        switch (o) {
+        case 'm':
+            if (!strcmp(optarg, "art")) c.mode = CCPL_MODE_ART;
+            else if (!strcmp(optarg, "photo")) c.mode = CCPL_MODE_PHOTO;
+            else return cli_usage_error(cmd, "--mode must be art or photo, not '%s'", optarg);
+            break;
+        case O_VGG: c.vgg = optarg; break;
+        case O_CDIR: c.content_dir = optarg; break;
+        case O_SDIR: c.style_dir = optarg; break;
+        case O_SAVE: c.save_dir = optarg; break;
+        case O_RESUME: c.resume = 1; break;
+        case O_INITD: c.init_decoder = optarg; break;
+        case O_INITS: c.init_sct = optarg; break;
+        case O_LOG: c.log_file = optarg; break;
+#define INT_OPT(field, lo, hi, name)                                                              \
+    if (cli_parse_int(optarg, lo, hi, &ival))                                                     \
+        return cli_usage_error(cmd, "--" name " must be an integer in %ld..%ld, not '%s'", (long)(lo), (long)(hi), optarg); \
+    field = ival;                                                                                 \
+    break;
+#define FLOAT_OPT(field, lo, hi, name)                                                            \
+    if (cli_parse_float(optarg, lo, hi, &fval))                                                   \
+        return cli_usage_error(cmd, "--" name " must be a number in [%g, %g], not '%s'", (double)(lo), (double)(hi), optarg); \
+    field = fval;                                                                                 \
+    break;
+        case O_MAXIT: INT_OPT(c.max_iter, 0, 100000000, "max-iter")
+        case O_SAVEINT: INT_OPT(c.save_interval, 1, 100000000, "save-interval")
+        case O_BATCH: INT_OPT(c.batch, 1, 64, "batch-size")
+        case O_LOAD: INT_OPT(c.load_size, 8, 8192, "load-size")
+        case O_CROP: INT_OPT(c.crop_size, 8, 8192, "crop-size")
+        case O_LR: FLOAT_OPT(c.lr, 1e-12, 10.0, "lr")
+        case O_DECAY: FLOAT_OPT(c.lr_decay, 0.0, 10.0, "lr-decay")
+        case O_CW: FLOAT_OPT(c.loss.content_weight, 0.0, 1e6, "content-weight")
+        case O_SW: FLOAT_OPT(c.loss.style_weight, 0.0, 1e6, "style-weight")
+        case O_PW: FLOAT_OPT(c.loss.ccp_weight, 0.0, 1e6, "ccp-weight")
+        case O_TAU: FLOAT_OPT(c.loss.tau, 1e-4, 100.0, "tau")
+        case O_NUMS: INT_OPT(c.loss.num_s, 1, 64, "num-s")
+        case O_NUML: INT_OPT(c.loss.num_l, 1, 4, "num-l")
+        case O_SEED: INT_OPT(c.seed, 0, 2147483647, "seed")
+        case 't': INT_OPT(c.n_threads, 0, 1024, "threads")
+#undef INT_OPT
+#undef FLOAT_OPT
+        case 'q': quiet = 1; break;
+        case 'h': fputs(HELP, stdout); return CLI_OK;
+        case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!c.vgg || !c.content_dir || !c.style_dir || !c.save_dir)
+        return cli_usage_error(cmd, "--vgg, --content-dir, --style-dir and --save-dir are required");
+    if (c.crop_size > c.load_size)
+        return cli_usage_error(cmd, "--crop-size %d is larger than --load-size %d", c.crop_size, c.load_size);
+    const int mult = c.mode == CCPL_MODE_ART ? 8 : 4;
+    if (c.crop_size % mult)
+        return cli_usage_error(cmd, "--crop-size must be a multiple of %d in %s mode", mult,
+                               c.mode == CCPL_MODE_ART ? "art" : "photo");
+    if (c.loss.num_l > (c.mode == CCPL_MODE_ART ? 4 : 3))
+        return cli_usage_error(cmd, "--num-l is at most %d in this mode", c.mode == CCPL_MODE_ART ? 4 : 3);
+    if (c.n_threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c.n_threads = n > 0 ? (int)n : 1;
+    }
+
+    ui u;
+    memset(&u, 0, sizeof u);
+    progress_start(&u.pr, 0, "iterations", quiet);
+    c.on_iter = on_iter;
+    c.user = &u;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    int skipped = 0;
+    ccpl_error err;
+    ccpl_status st = ccpl__train_run(&c, &skipped, &err);
+    if (u.pr.enabled) fputc('\n', stderr);
+    if (skipped) fprintf(stderr, "ccpl train: warning: %d unreadable training images were skipped\n", skipped);
+    if (st != CCPL_OK) {
+        if (st == CCPL_E_CANCELLED)
+            fprintf(stderr, "ccpl train: interrupted: %s; continue with --resume --save-dir %s\n", err.message, c.save_dir);
+        else
+            fprintf(stderr, "ccpl train: %s\n", err.message);
+        return CLI_FAIL;
+    }
+    if (!quiet) fprintf(stderr, "ccpl train: done; checkpoints in %s\n", c.save_dir);
+    return CLI_OK;
+}

@@ -1,0 +1,49 @@
+/* step.h — one CCPL training iteration's losses and gradients (spec §5). */
+#ifndef CCPL_TRAIN_STEP_H
+#define CCPL_TRAIN_STEP_H
+
+#include "train/losses.h"
+#include "train/sct_train.h"
+
+#define CCPL__MAX_TAPS 4
+
+/* The networks of a training run; weights point into the trainer's
+ * parameter block (or a checkpoint, for the frozen encoder). */
+typedef struct ccpl__train_model {
+    ccpl_mode mode;
+    int n_taps;                     /* 4 (art: relu1_1..relu4_1) or 3 (photo) */
+    ccpl__net enc;                  /* frozen */
+    ccpl__net dec;
+    ccpl__sct_nets sct;
+    ccpl__mlp mlp[CCPL__MAX_TAPS];  /* projection head per tapped layer */
+} ccpl__train_model;
+
+typedef struct ccpl__train_grads {
+    float *dec_w[CCPL__NET_MAX_OPS], *dec_b[CCPL__NET_MAX_OPS];
+    ccpl__sct_grads sct;
+    ccpl__mlp_grads mlp[CCPL__MAX_TAPS];
+} ccpl__train_grads;
+
+typedef struct ccpl__loss_config {
+    float content_weight; /* lambda_c, 1 */
+    float style_weight;   /* lambda_s, 10 */
+    float ccp_weight;     /* lambda_ccp, 5 */
+    float tau;            /* 0.07 */
+    int num_s;            /* anchors per layer, 8 */
+    int num_l;            /* CCPL on the last num_l tapped layers, 3 */
+} ccpl__loss_config;
+
+typedef struct ccpl__losses {
+    double content, style, ccp, total; /* batch means, total = weighted sum */
+} ccpl__losses;
+
+/* Losses of a batch of N content and N style images (3,H,W each; a batch's
+ * images share one size) and their gradients, ADDED to g. anchors[l] holds
+ * num_s (row, column) pairs for tapped layer l (only the last num_l layers
+ * are read). */
+ccpl_status ccpl__train_step(const ccpl__train_model *m, const ccpl__act *contents,
+                             const ccpl__act *styles, int N, const int *const *anchors,
+                             const ccpl__loss_config *cfg, const ccpl__train_grads *g,
+                             ccpl__losses *out, int n_threads, ccpl_error *err);
+
+#endif

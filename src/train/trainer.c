@@ -1,0 +1,508 @@
+#include "train/trainer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "io/atomic_file.h"
+#include "io/checkpoint.h"
+#include "io/checkpoint_write.h"
+#include "model/arch.h"
+#include "train/adam.h"
+#include "train/data.h"
+
+#define MAX_PARAMS 64
+
+static const int TAP_CHANNELS[CCPL__MAX_TAPS] = {64, 128, 256, 512};
+
+ccpl__train_config ccpl__train_config_default(void) {
+    ccpl__train_config c;
+    memset(&c, 0, sizeof c);
+    c.mode = CCPL_MODE_ART;
+    c.max_iter = 160000;
+    c.batch = 8;
+    c.load_size = 512, c.crop_size = 256;
+    c.lr = 1e-4, c.lr_decay = 5e-5;
+    c.loss.content_weight = 1.0f, c.loss.style_weight = 10.0f, c.loss.ccp_weight = 5.0f;
+    c.loss.tau = 0.07f, c.loss.num_s = 8, c.loss.num_l = 3;
+    c.save_interval = 10000;
+    c.seed = 1;
+    return c;
+}
+
+/* One trainable tensor with its gradient and Adam moments. */
+typedef struct param {
+    char name[48];   /* key in its file: "14.weight", "cnet.0.bias", "mlp.9.weight" */
+    int file;        /* 0 decoder, 1 SCT, 2 MLP (resume state only) */
+    int ndim;
+    int64_t shape[4];
+    size_t n;
+    int trainable;   /* photo mode leaves decoder keys 1, 5, 8 at their values */
+    float *p, *g, *m, *v;
+} param;
+
+typedef struct trainer {
+    const ccpl__train_config *cfg;
+    param ps[MAX_PARAMS];
+    int np;
+    ccpl__checkpoint vgg, view; /* view: entries pointing into ps, for binding */
+    ccpl__train_model model;
+    ccpl__train_grads grads;
+} trainer;
+
+static param *add_param(trainer *t, int file, const char *name, int ndim, int64_t a, int64_t b,
+                        int64_t c, int64_t d, int trainable) {
+    param *p = &t->ps[t->np++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->file = file, p->ndim = ndim, p->trainable = trainable;
+    const int64_t s[4] = {a, b, c, d};
+    p->n = 1;
+    for (int i = 0; i < ndim; i++) p->shape[i] = s[i], p->n *= (size_t)s[i];
+    p->p = calloc(p->n, sizeof(float));
+    p->g = calloc(p->n, sizeof(float));
+    p->m = calloc(p->n, sizeof(float));
+    p->v = calloc(p->n, sizeof(float));
+    return p;
+}
+
+static param *find_param(trainer *t, int file, const char *name) {
+    for (int i = 0; i < t->np; i++)
+        if (t->ps[i].file == file && !strcmp(t->ps[i].name, name)) return &t->ps[i];
+    return NULL;
+}
+
+/* PyTorch's default initialisation of Conv2d/Linear: weight and bias
+ * uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)). */
+static void init_uniform(param *w, param *b, uint64_t *rng) {
+    const size_t fan_in = w->n / (size_t)w->shape[0];
+    const double bound = 1.0 / sqrt((double)fan_in);
+    for (size_t i = 0; i < w->n; i++) {
+        *rng = ccpl__mix64(*rng);
+        w->p[i] = (float)((((*rng >> 11) * 0x1.0p-53) * 2 - 1) * bound);
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        *rng = ccpl__mix64(*rng);
+        b->p[i] = (float)((((*rng >> 11) * 0x1.0p-53) * 2 - 1) * bound);
+    }
+}
+
+static void add_conv_params(trainer *t, int file, const char *prefix, const ccpl__net *net,
+                            int trainable, uint64_t *rng) {
+    for (int i = 0; i < net->n_ops; i++) {
+        if (net->ops[i].kind != CCPL__OP_CONV) continue;
+        const ccpl__conv *cv = &net->ops[i].conv;
+        char wn[48], bn[48];
+        if (cv->key < 0) snprintf(wn, sizeof wn, "%s.weight", prefix), snprintf(bn, sizeof bn, "%s.bias", prefix);
+        else snprintf(wn, sizeof wn, "%s%d.weight", prefix, cv->key), snprintf(bn, sizeof bn, "%s%d.bias", prefix, cv->key);
+        param *w = add_param(t, file, wn, 4, cv->cout, cv->cin, cv->k, cv->k, trainable);
+        param *b = add_param(t, file, bn, 1, cv->cout, 0, 0, 0, trainable);
+        init_uniform(w, b, rng);
+    }
+}
+
+/* Entries of t->view pointing at the parameters, so that nets bind to them. */
+static ccpl_status make_view(trainer *t, ccpl_error *err) {
+    t->view.t = calloc((size_t)t->np, sizeof(ccpl__tensor_entry));
+    if (!t->view.t) return ccpl__fail(err, CCPL_E_NOMEM, "out of memory");
+    t->view.n = t->np;
+    t->view.format = "memory";
+    for (int i = 0; i < t->np; i++) {
+        ccpl__tensor_entry *e = &t->view.t[i];
+        char *name = malloc(64);
+        if (!name) return ccpl__fail(err, CCPL_E_NOMEM, "out of memory");
+        /* the file decides the prefix: SCT keys already have theirs */
+        snprintf(name, 64, "%s%s", t->ps[i].file == 2 ? "mlp." : "", t->ps[i].name);
+        e->name = name;
+        e->dtype = CCPL__DT_F32;
+        e->ndim = t->ps[i].ndim;
+        memcpy(e->shape, t->ps[i].shape, sizeof t->ps[i].shape);
+        e->numel = t->ps[i].n;
+        e->data = t->ps[i].p;
+    }
+    return CCPL_OK;
+}
+
+static float *grad_of(trainer *t, int file, const char *name) {
+    param *p = find_param(t, file, name);
+    return p && p->trainable ? p->g : NULL;
+}
+
+static void bind_grads(trainer *t, const ccpl__net *net, int file, const char *prefix, float **dw,
+                       float **db) {
+    for (int i = 0; i < net->n_ops; i++) {
+        if (net->ops[i].kind != CCPL__OP_CONV) continue;
+        char wn[48], bn[48];
+        const int key = net->ops[i].conv.key;
+        if (key < 0) snprintf(wn, sizeof wn, "%s.weight", prefix), snprintf(bn, sizeof bn, "%s.bias", prefix);
+        else snprintf(wn, sizeof wn, "%s%d.weight", prefix, key), snprintf(bn, sizeof bn, "%s%d.bias", prefix, key);
+        dw[i] = grad_of(t, file, wn);
+        db[i] = grad_of(t, file, bn);
+    }
+}
+
+/* Copies the tensors of ck into the parameters of `file` they name (with
+ * a key map for the feature invertor). */
+static ccpl_status copy_in(trainer *t, int file, const ccpl__checkpoint *ck, const char *path,
+                           const char *const *from, const char *const *to, int n_map, ccpl_error *err) {
+    for (int k = 0; k < n_map; k++) {
+        const ccpl__tensor_entry *e = ccpl__checkpoint_find(ck, from[k]);
+        param *p = find_param(t, file, to[k]);
+        if (!e || !p) return ccpl__fail(err, CCPL_E_MISSING_KEY, "%s: missing key '%s'", path, from[k]);
+        if (e->numel != p->n || e->ndim != p->ndim)
+            return ccpl__fail(err, CCPL_E_SHAPE, "%s: '%s' has %zu values, expected %zu (wrong mode?)",
+                              path, from[k], e->numel, p->n);
+        for (int d = 0; d < e->ndim; d++)
+            if (e->shape[d] != p->shape[d])
+                return ccpl__fail(err, CCPL_E_SHAPE, "%s: '%s' has the wrong shape (wrong mode?)", path, from[k]);
+        memcpy(p->p, e->data, sizeof(float) * p->n);
+    }
+    return CCPL_OK;
+}
+
+static ccpl_status init_decoder(trainer *t, const char *path, ccpl_error *err) {
+    ccpl__checkpoint ck;
+    ccpl_status st = ccpl__checkpoint_load(path, NULL, NULL, &ck, err);
+    if (st != CCPL_OK) return st;
+    const char *from[20], *to[20];
+    char names[20][2][24];
+    int n = 0;
+    const ccpl__tensor_entry *inv = ccpl__checkpoint_find(&ck, "15.weight");
+    if (!ccpl__checkpoint_find(&ck, "28.weight") && inv && inv->ndim == 4 && inv->shape[0] == 3 &&
+        inv->shape[1] == 64) {
+        /* the Universal Style Transfer relu3_1 decoder: 1,5,8,12,15 -> 14,18,21,25,28;
+           key 11 becomes an identity (exact on non-negative relu3_1 features) */
+        static const int src[5] = {1, 5, 8, 12, 15}, dst[5] = {14, 18, 21, 25, 28};
+        for (int k = 0; k < 5; k++)
+            for (int wb = 0; wb < 2; wb++) {
+                snprintf(names[n][0], 24, "%d.%s", src[k], wb ? "bias" : "weight");
+                snprintf(names[n][1], 24, "%d.%s", dst[k], wb ? "bias" : "weight");
+                from[n] = names[n][0], to[n] = names[n][1], n++;
+            }
+        param *w = find_param(t, 0, "11.weight"), *b = find_param(t, 0, "11.bias");
+        memset(w->p, 0, sizeof(float) * w->n);
+        memset(b->p, 0, sizeof(float) * b->n);
+        for (int o = 0; o < 256; o++) w->p[((size_t)o * 256 + o) * 9 + 4] = 1.0f;
+    } else {
+        for (int i = 0; i < t->np; i++)
+            if (t->ps[i].file == 0 && (t->ps[i].trainable || ccpl__checkpoint_find(&ck, t->ps[i].name))) {
+                from[n] = to[n] = t->ps[i].name;
+                n++;
+            }
+    }
+    st = copy_in(t, 0, &ck, path, from, to, n, err);
+    ccpl__checkpoint_free(&ck);
+    return st;
+}
+
+static ccpl_status init_sct(trainer *t, const char *path, ccpl_error *err) {
+    ccpl__checkpoint ck;
+    ccpl_status st = ccpl__checkpoint_load(path, NULL, NULL, &ck, err);
+    if (st != CCPL_OK) return st;
+    const char *names[MAX_PARAMS];
+    int n = 0;
+    for (int i = 0; i < t->np; i++)
+        if (t->ps[i].file == 1) names[n++] = t->ps[i].name;
+    st = copy_in(t, 1, &ck, path, names, names, n, err);
+    ccpl__checkpoint_free(&ck);
+    return st;
+}
+
+static ccpl_status save_file(trainer *t, const char *path, int file, int with_state, ccpl_error *err) {
+    ccpl__tensor_out out[3 * MAX_PARAMS];
+    char names[3 * MAX_PARAMS][64];
+    int n = 0;
+    for (int i = 0; i < t->np; i++) {
+        const param *p = &t->ps[i];
+        if (!with_state && p->file != file) continue;
+        const float *bufs[3] = {p->p, p->m, p->v};
+        static const char *const pre[3] = {"p.", "m.", "v."};
+        for (int k = 0; k < (with_state ? 3 : 1); k++) {
+            if (with_state)
+                snprintf(names[n], 64, "%s%s%s", pre[k], p->file == 0 ? "decoder." : p->file == 1 ? "sct." : "mlp.", p->name);
+            else
+                snprintf(names[n], 64, "%s", p->name);
+            out[n].name = names[n];
+            out[n].ndim = p->ndim;
+            memcpy(out[n].shape, p->shape, sizeof p->shape);
+            out[n].data = bufs[k];
+            n++;
+        }
+    }
+    return ccpl__checkpoint_save(path, out, n, err);
+}
+
+static ccpl_status save_all(trainer *t, long iter, ccpl_error *err) {
+    const ccpl__train_config *c = t->cfg;
+    char path[4096];
+    ccpl_status st;
+    snprintf(path, sizeof path, "%s/decoder_iter_%ld.pth.tar", c->save_dir, iter);
+    if ((st = save_file(t, path, 0, 0, err)) != CCPL_OK) return st;
+    snprintf(path, sizeof path, "%s/sct_iter_%ld.pth.tar", c->save_dir, iter);
+    if ((st = save_file(t, path, 1, 0, err)) != CCPL_OK) return st;
+    snprintf(path, sizeof path, "%s/state.pth", c->save_dir);
+    if ((st = save_file(t, path, 0, 1, err)) != CCPL_OK) return st;
+    /* resume.txt last: it is what says the state is complete */
+    snprintf(path, sizeof path, "%s/resume.txt", c->save_dir);
+    ccpl__atomic_file af;
+    if ((st = ccpl__atomic_open(&af, path, err)) != CCPL_OK) return st;
+    fprintf(af.fp, "ccpl-train-state 1\nmode %s\niteration %ld\nseed %llu\nbatch %d\ncrop %d\n",
+            c->mode == CCPL_MODE_ART ? "art" : "photo", iter, (unsigned long long)c->seed, c->batch,
+            c->crop_size);
+    return ccpl__atomic_commit(&af, err);
+}
+
+static ccpl_status load_state(trainer *t, long *iter, ccpl_error *err) {
+    const ccpl__train_config *c = t->cfg;
+    char path[4096], mode[16] = "";
+    unsigned long long seed = 0;
+    int batch = 0, crop = 0;
+    snprintf(path, sizeof path, "%s/resume.txt", c->save_dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return ccpl__fail(err, CCPL_E_IO, "%s: %s", path, strerror(errno));
+    int ok = fscanf(f, "ccpl-train-state 1 mode %15s iteration %ld seed %llu batch %d crop %d", mode,
+                    iter, &seed, &batch, &crop) == 5;
+    fclose(f);
+    if (!ok) return ccpl__fail(err, CCPL_E_FORMAT, "%s: not a ccpl training state", path);
+    if (strcmp(mode, c->mode == CCPL_MODE_ART ? "art" : "photo") || seed != c->seed ||
+        batch != c->batch || crop != c->crop_size)
+        return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
+                          "%s: saved with mode %s, seed %llu, batch %d, crop %d: resume with the same", path,
+                          mode, seed, batch, crop);
+    snprintf(path, sizeof path, "%s/state.pth", c->save_dir);
+    ccpl__checkpoint ck;
+    ccpl_status st = ccpl__checkpoint_load(path, NULL, NULL, &ck, err);
+    if (st != CCPL_OK) return st;
+    for (int i = 0; i < t->np && st == CCPL_OK; i++) {
+        param *p = &t->ps[i];
+        float *bufs[3] = {p->p, p->m, p->v};
+        static const char *const pre[3] = {"p.", "m.", "v."};
+        for (int k = 0; k < 3 && st == CCPL_OK; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s%s%s", pre[k], p->file == 0 ? "decoder." : p->file == 1 ? "sct." : "mlp.", p->name);
+            const ccpl__tensor_entry *e = ccpl__checkpoint_find(&ck, name);
+            if (!e || e->numel != p->n)
+                st = ccpl__fail(err, CCPL_E_FORMAT, "%s: '%s' missing or of the wrong size", path, name);
+            else
+                memcpy(bufs[k], e->data, sizeof(float) * p->n);
+        }
+    }
+    ccpl__checkpoint_free(&ck);
+    return st;
+}
+
+/* num_s distinct interior positions of an h x w map, from (seed, iter, layer). */
+static void sample_anchors(int *out, int h, int w, int num_s, uint64_t seed, long iter, int layer) {
+    const int n = (h - 2) * (w - 2);
+    int *idx = malloc(sizeof(int) * (size_t)n);
+    uint64_t r = ccpl__mix64(seed ^ ccpl__mix64((uint64_t)iter * 8 + (uint64_t)layer + 0xacc));
+    for (int i = 0; i < n; i++) idx[i] = i;
+    for (int i = 0; i < num_s; i++) { /* partial Fisher-Yates */
+        r = ccpl__mix64(r);
+        const int j = i + (int)(r % (uint64_t)(n - i));
+        const int tmp = idx[i];
+        idx[i] = idx[j], idx[j] = tmp;
+        out[2 * i] = idx[i] / (w - 2) + 1;
+        out[2 * i + 1] = idx[i] % (w - 2) + 1;
+    }
+    free(idx);
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void free_trainer(trainer *t) {
+    for (int i = 0; i < t->np; i++) {
+        free(t->ps[i].p), free(t->ps[i].g), free(t->ps[i].m), free(t->ps[i].v);
+    }
+    for (int i = 0; i < t->view.n; i++) free(t->view.t[i].name);
+    free(t->view.t);
+    ccpl__checkpoint_free(&t->vgg);
+}
+
+ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_error *err) {
+    trainer t;
+    memset(&t, 0, sizeof t);
+    t.cfg = c;
+    ccpl_status st = CCPL_OK;
+    ccpl__image_set cs = {0}, ss = {0};
+    ccpl__loader *loader = NULL;
+    FILE *log = NULL;
+    const ccpl_mode mode = c->mode;
+    const int T = mode == CCPL_MODE_ART ? 4 : 3, mult = mode == CCPL_MODE_ART ? 8 : 4;
+    if (skipped) *skipped = 0;
+
+    if (c->batch < 1 || c->batch > 64 || c->max_iter < 0 || c->save_interval < 1 ||
+        c->crop_size % mult || c->loss.num_l < 1 || c->loss.num_l > T || c->loss.num_s < 1 ||
+        !(c->loss.tau > 0) || !(c->lr > 0) || !(c->lr_decay >= 0))
+        return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
+                          "bad training options (batch 1..64, crop a multiple of %d, num_l 1..%d, "
+                          "num_s >= 1, tau and lr > 0)", mult, T);
+    /* anchors need num_s interior positions in the smallest CCPL layer */
+    const int smallest = c->crop_size / (1 << (T - 1));
+    if ((smallest - 2) * (smallest - 2) < c->loss.num_s)
+        return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
+                          "crop %d leaves %dx%d features at the deepest layer: too few positions for %d anchors",
+                          c->crop_size, smallest, smallest, c->loss.num_s);
+
+    /* networks and parameters */
+    ccpl__train_model *m = &t.model;
+    m->mode = mode;
+    m->n_taps = T;
+    ccpl__arch_encoder(&m->enc, mode);
+    ccpl__arch_decoder(&m->dec, mode);
+    ccpl__arch_cnet(&m->sct.cnet, mode);
+    ccpl__arch_snet(&m->sct.snet, mode);
+    m->sct.uncompress.n_ops = 1;
+    m->sct.uncompress.ops[0].kind = CCPL__OP_CONV;
+    ccpl__arch_uncompress(&m->sct.uncompress.ops[0].conv, mode);
+    uint64_t rng = ccpl__mix64(c->seed ^ 0x1417);
+    ccpl__net full_dec;
+    ccpl__arch_decoder(&full_dec, CCPL_MODE_ART); /* every key is saved in both modes */
+    for (int i = 0; i < full_dec.n_ops; i++)
+        if (full_dec.ops[i].kind == CCPL__OP_CONV) {
+            const ccpl__conv *cv = &full_dec.ops[i].conv;
+            char wn[24], bn[24];
+            snprintf(wn, sizeof wn, "%d.weight", cv->key), snprintf(bn, sizeof bn, "%d.bias", cv->key);
+            const int trainable = mode == CCPL_MODE_ART || cv->key >= 11;
+            init_uniform(add_param(&t, 0, wn, 4, cv->cout, cv->cin, cv->k, cv->k, trainable),
+                         add_param(&t, 0, bn, 1, cv->cout, 0, 0, 0, trainable), &rng);
+        }
+    add_conv_params(&t, 1, "cnet.", &m->sct.cnet, 1, &rng);
+    add_conv_params(&t, 1, "snet.", &m->sct.snet, 1, &rng);
+    add_conv_params(&t, 1, "uncompress", &m->sct.uncompress, 1, &rng);
+    for (int l = 0; l < T; l++) {
+        const int C = TAP_CHANNELS[l];
+        char n1[24], n2[24], n3[24], n4[24];
+        snprintf(n1, sizeof n1, "%d.weight", 3 * l), snprintf(n2, sizeof n2, "%d.bias", 3 * l);
+        snprintf(n3, sizeof n3, "%d.weight", 3 * l + 2), snprintf(n4, sizeof n4, "%d.bias", 3 * l + 2);
+        init_uniform(add_param(&t, 2, n1, 2, C, C, 0, 0, 1), add_param(&t, 2, n2, 1, C, 0, 0, 0, 1), &rng);
+        init_uniform(add_param(&t, 2, n3, 2, C / 4, C, 0, 0, 1), add_param(&t, 2, n4, 1, C / 4, 0, 0, 0, 1), &rng);
+    }
+    for (int i = 0; i < t.np; i++)
+        if (!t.ps[i].p || !t.ps[i].g || !t.ps[i].m || !t.ps[i].v) {
+            st = ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the parameters");
+            goto done;
+        }
+    long iter = 0;
+    if (c->resume) {
+        if ((st = load_state(&t, &iter, err)) != CCPL_OK) goto done;
+    } else {
+        if (c->init_decoder && (st = init_decoder(&t, c->init_decoder, err)) != CCPL_OK) goto done;
+        if (c->init_sct && (st = init_sct(&t, c->init_sct, err)) != CCPL_OK) goto done;
+    }
+    if ((st = make_view(&t, err)) != CCPL_OK ||
+        (st = ccpl__net_bind(&m->dec, &t.view, "decoder", "", "", err)) != CCPL_OK ||
+        (st = ccpl__net_bind(&m->sct.cnet, &t.view, "sct", "cnet.", "", err)) != CCPL_OK ||
+        (st = ccpl__net_bind(&m->sct.snet, &t.view, "sct", "snet.", "", err)) != CCPL_OK ||
+        (st = ccpl__conv_bind(&m->sct.uncompress.ops[0].conv, &t.view, "sct", "uncompress", "", err)) != CCPL_OK)
+        goto done;
+    bind_grads(&t, &m->dec, 0, "", t.grads.dec_w, t.grads.dec_b);
+    bind_grads(&t, &m->sct.cnet, 1, "cnet.", t.grads.sct.cnet_w, t.grads.sct.cnet_b);
+    bind_grads(&t, &m->sct.snet, 1, "snet.", t.grads.sct.snet_w, t.grads.sct.snet_b);
+    bind_grads(&t, &m->sct.uncompress, 1, "uncompress", t.grads.sct.un_w, t.grads.sct.un_b);
+    for (int l = 0; l < T; l++) {
+        char n[24];
+        param *p;
+        snprintf(n, sizeof n, "%d.weight", 3 * l), p = find_param(&t, 2, n);
+        m->mlp[l].c = (int)p->shape[1], m->mlp[l].w1 = p->p, t.grads.mlp[l].w1 = p->g;
+        snprintf(n, sizeof n, "%d.bias", 3 * l), p = find_param(&t, 2, n);
+        m->mlp[l].b1 = p->p, t.grads.mlp[l].b1 = p->g;
+        snprintf(n, sizeof n, "%d.weight", 3 * l + 2), p = find_param(&t, 2, n);
+        m->mlp[l].d = (int)p->shape[0], m->mlp[l].w2 = p->p, t.grads.mlp[l].w2 = p->g;
+        snprintf(n, sizeof n, "%d.bias", 3 * l + 2), p = find_param(&t, 2, n);
+        m->mlp[l].b2 = p->p, t.grads.mlp[l].b2 = p->g;
+    }
+    /* the frozen encoder: only what the mode needs */
+    if ((st = ccpl__checkpoint_load(c->vgg, NULL, NULL, &t.vgg, err)) != CCPL_OK ||
+        (st = ccpl__net_bind(&m->enc, &t.vgg, c->vgg, "",
+                             mode == CCPL_MODE_ART ? " (art mode needs the VGG up to relu4_1)" : "", err)) != CCPL_OK)
+        goto done;
+
+    /* data */
+    if ((st = ccpl__image_set_scan(&cs, c->content_dir, err)) != CCPL_OK ||
+        (st = ccpl__image_set_scan(&ss, c->style_dir, err)) != CCPL_OK)
+        goto done;
+    if (mkdir(c->save_dir, 0777) != 0 && errno != EEXIST) {
+        st = ccpl__fail(err, CCPL_E_IO, "%s: %s", c->save_dir, strerror(errno));
+        goto done;
+    }
+    if (c->log_file) {
+        struct stat sb;
+        const int fresh = stat(c->log_file, &sb) != 0 || !c->resume;
+        log = fopen(c->log_file, fresh ? "w" : "a");
+        if (!log) {
+            st = ccpl__fail(err, CCPL_E_IO, "%s: %s", c->log_file, strerror(errno));
+            goto done;
+        }
+        if (fresh) fprintf(log, "iteration,lr,loss_content,loss_style,loss_ccp,loss_total,seconds\n");
+    }
+    const ccpl__loader_config lc = {c->batch, c->load_size, c->crop_size, c->seed};
+    if (!(loader = ccpl__loader_new(&cs, &ss, &lc, iter, err))) {
+        st = err ? err->status : CCPL_E_NOMEM;
+        goto done;
+    }
+
+    const ccpl__adam adam = {c->lr, c->lr_decay, 0.9, 0.999, 1e-8};
+    int anchor_buf[CCPL__MAX_TAPS][2 * 64];
+    const int *anchors[CCPL__MAX_TAPS] = {0};
+    const int num_s = c->loss.num_s;
+    if (num_s > 64) {
+        st = ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "num_s must be at most 64");
+        goto done;
+    }
+    const double t0 = now();
+    long last_saved = iter;
+    while (iter < c->max_iter) {
+        const ccpl__act *contents, *styles;
+        if ((st = ccpl__loader_next(loader, &contents, &styles, err)) != CCPL_OK) goto done;
+        for (int i = 0; i < t.np; i++) memset(t.ps[i].g, 0, sizeof(float) * t.ps[i].n);
+        for (int l = T - c->loss.num_l; l < T; l++) {
+            const int side = c->crop_size >> l; /* crop is a multiple of 2^(T-1) */
+            sample_anchors(anchor_buf[l], side, side, num_s, c->seed, iter, l);
+            anchors[l] = anchor_buf[l];
+        }
+        ccpl__losses L;
+        if ((st = ccpl__train_step(m, contents, styles, c->batch, anchors, &c->loss, &t.grads, &L,
+                                   c->n_threads, err)) != CCPL_OK)
+            goto done;
+        const double lr = ccpl__adam_lr(&adam, iter);
+        for (int i = 0; i < t.np; i++)
+            if (t.ps[i].trainable)
+                ccpl__adam_step(&adam, t.ps[i].p, t.ps[i].g, t.ps[i].m, t.ps[i].v, t.ps[i].n, iter + 1, lr);
+        iter++;
+        const double secs = now() - t0;
+        if (log) {
+            fprintf(log, "%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.3f\n", iter, lr, L.content, L.style, L.ccp,
+                    L.total, secs);
+            fflush(log);
+        }
+        const int stop = c->on_iter && c->on_iter(iter, c->max_iter, lr, &L, secs, c->user);
+        if (iter % c->save_interval == 0 || iter == c->max_iter || stop) {
+            if ((st = save_all(&t, iter, err)) != CCPL_OK) goto done;
+            last_saved = iter;
+        }
+        if (stop) {
+            st = ccpl__fail(err, CCPL_E_CANCELLED, "stopped at iteration %ld (state saved)", iter);
+            goto done;
+        }
+    }
+    if (last_saved != iter && (st = save_all(&t, iter, err)) != CCPL_OK) goto done;
+done:
+    if (loader && skipped) *skipped = ccpl__loader_skipped(loader, NULL, 0);
+    ccpl__loader_free(loader);
+    if (log) fclose(log);
+    ccpl__image_set_free(&cs);
+    ccpl__image_set_free(&ss);
+    free_trainer(&t);
+    return st;
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# ccpl train end to end on tiny data: checkpoints in the official layout that
+# torch.load and ccpl stylize read, the CSV log, skipped unreadable images,
+# and resume: 2 iterations + --resume to 4 gives the same weights as 4 straight.
+set -u
+BIN="${CCPL_BIN:?run through ctest}"
+FX="${CCPL_FIXTURES:?run through ctest}/model"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+mkdir -p "$T/c/sub" "$T/s"
+cp "$FX/content.png" "$T/c/a.png"; cp "$FX/content_small.png" "$T/c/sub/b.png"; cp "$FX/style2.png" "$T/c/sub/c.png"
+cp "$FX/style.png" "$T/s/a.png"; cp "$FX/style2.png" "$T/s/b.png"
+echo "not an image" >"$T/c/broken.jpg"
+PHOTO=(--mode photo --vgg "$FX/vgg_conv3_1_legacy.pth" --content-dir "$T/c" --style-dir "$T/s" --batch-size 2 --load-size 48 --crop-size 32 --seed 3 -q)
+
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --max-iter 4 --save-interval 2 --log-file "$T/full/log.csv" 2>"$T/err.txt"
+[ $? -eq 0 ] && ok || { bad "photo training failed: $(cat "$T/err.txt")"; }
+for f in decoder_iter_2.pth.tar sct_iter_2.pth.tar decoder_iter_4.pth.tar sct_iter_4.pth.tar state.pth resume.txt; do
+    [ -f "$T/full/$f" ] && ok || bad "missing $f"
+done
+[ "$(wc -l <"$T/full/log.csv")" -eq 5 ] && head -1 "$T/full/log.csv" | grep -q '^iteration,lr,loss_content,loss_style,loss_ccp,loss_total,seconds$' && ok || bad "log: $(cat "$T/full/log.csv")"
+grep -q "unreadable training images were skipped" "$T/err.txt" && ok || bad "no warning about broken.jpg: $(cat "$T/err.txt")"
+
+# resume: 2 iterations, then --resume to 4
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/half" --max-iter 2 --save-interval 2 2>/dev/null && \
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/half" --max-iter 4 --save-interval 2 --resume 2>/dev/null
+[ $? -eq 0 ] && ok || bad "resumed training failed"
+/usr/bin/python3 - "$T/full" "$T/half" <<'PY' && ok || bad "resumed run differs from the uninterrupted one, or torch.load failed"
+import sys, torch
+for name in ("decoder_iter_4.pth.tar", "sct_iter_4.pth.tar"):
+    a, b = torch.load(f"{sys.argv[1]}/{name}"), torch.load(f"{sys.argv[2]}/{name}")
+    assert list(a) == list(b), (list(a), list(b))
+    for k in a:
+        assert a[k].dtype == torch.float32 and torch.equal(a[k], b[k]), k
+dec = torch.load(f"{sys.argv[1]}/decoder_iter_4.pth.tar")
+assert [k for k in dec if k.endswith(".weight")] == ["%d.weight" % k for k in (1, 5, 8, 11, 14, 18, 21, 25, 28)]
+sct = torch.load(f"{sys.argv[1]}/sct_iter_4.pth.tar")
+assert sorted(sct) == sorted(["cnet.0.weight", "cnet.0.bias", "cnet.2.weight", "cnet.2.bias", "snet.0.weight",
+                              "snet.0.bias", "snet.2.weight", "snet.2.bias", "uncompress.weight", "uncompress.bias"]), list(sct)
+PY
+
+# what we trained stylizes
+"$BIN" stylize --mode photo --vgg "$FX/vgg_conv3_1_legacy.pth" --decoder "$T/full/decoder_iter_4.pth.tar" --sct "$T/full/sct_iter_4.pth.tar" \
+    -c "$FX/content_small.png" -s "$FX/style.png" --content-size 0 --style-size 64 -q -o "$T/out.png" && [ -s "$T/out.png" ] && ok || bad "stylize with the trained model"
+
+# art mode, with the feature invertor layout refused and an official-layout init accepted
+"$BIN" train --mode art --vgg "$FX/vgg.pth" --content-dir "$T/c" --style-dir "$T/s" --batch-size 1 --load-size 48 --crop-size 40 \
+    --max-iter 1 --save-dir "$T/art" --init-decoder "$FX/art_decoder.pth" --init-sct "$FX/art_sct.pth" -q 2>"$T/err.txt"
+[ $? -eq 0 ] && [ -f "$T/art/decoder_iter_1.pth.tar" ] && ok || bad "art training: $(cat "$T/err.txt")"
+"$BIN" train --mode photo --vgg "$FX/vgg_conv3_1_legacy.pth" --content-dir "$T/c" --style-dir "$T/s" --crop-size 32 --load-size 48 \
+    --max-iter 1 --save-dir "$T/x" --init-sct "$FX/art_sct.pth" -q 2>"$T/err.txt"
+[ $? -eq 1 ] && grep -q "art_sct.pth" "$T/err.txt" && ok || bad "art SCT accepted in photo mode: $(cat "$T/err.txt")"
+
+# usage errors
+"$BIN" train --content-dir "$T/c" --style-dir "$T/s" --save-dir "$T/y" 2>/dev/null; [ $? -eq 2 ] && ok || bad "missing --vgg"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --crop-size 30 2>/dev/null; [ $? -eq 2 ] && ok || bad "crop not a multiple of 4"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --lr -1 2>/dev/null; [ $? -eq 2 ] && ok || bad "negative lr"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --resume --seed 4 --max-iter 6 2>"$T/err.txt"; [ $? -eq 1 ] && grep -q "resume.txt" "$T/err.txt" && ok || bad "resume with another seed: $(cat "$T/err.txt")"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

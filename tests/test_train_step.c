@@ -1,0 +1,193 @@
+/* One training step against PyTorch (issue 3, item 2): with weights, batch
+ * and anchor positions fixed on both sides (fixtures_train.py), the content,
+ * style and CCPL losses and the gradients of every decoder, SCT and MLP
+ * parameter match float64 autograd. Tolerance: relative error <= 1e-3.
+ *
+ * Measured: art worst 9.3e-4 (the decoder and SCT gradients, all 2e-4..9e-4),
+ * photo 1.4e-5. The art figure is the float32 floor of this function, not a
+ * defect: the loss is piecewise (ReLU and max-pool switch), and in float64 a
+ * 1e-6 relative perturbation of the weights already moves the art gradients by
+ * 9e-2 (photo 3e-2); PyTorch's own float32 step is 9.3e-2 (art) / 1.6e-3
+ * (photo) from the float64 reference. The comparison is deterministic. */
+#include "io/checkpoint.h"
+#include "model/arch.h"
+#include "test_util.h"
+#include "train/step.h"
+
+#define TOL 1e-3
+
+static const ccpl__checkpoint *ref;
+
+static const ccpl__tensor_entry *need(const ccpl__checkpoint *ck, const char *key) {
+    const ccpl__tensor_entry *t = ccpl__checkpoint_find(ck, key);
+    if (!t) {
+        fprintf(stderr, "FAIL: tensor %s missing\n", key);
+        exit(1);
+    }
+    return t;
+}
+
+static double worst;
+
+static void compare(const char *mode, const char *key, const float *got) {
+    const ccpl__tensor_entry *t = need(ref, key);
+    double e = tu_rel_err(got, t->data, t->numel);
+    if (e > worst) worst = e;
+    CHECK(e <= TOL, "%s %s: relative error %.3e", mode, key, e);
+}
+
+/* Zeroed gradient buffer of n floats (owned by the list). */
+static float *bufs[256];
+static int n_bufs;
+static float *zeros(size_t n) { return bufs[n_bufs++] = calloc(n, sizeof(float)); }
+
+static void grads_for_net(const ccpl__net *net, float **dw, float **db) {
+    for (int i = 0; i < net->n_ops; i++)
+        if (net->ops[i].kind == CCPL__OP_CONV) {
+            const ccpl__conv *cv = &net->ops[i].conv;
+            dw[i] = zeros((size_t)cv->cout * cv->cin * cv->k * cv->k);
+            db[i] = zeros((size_t)cv->cout);
+        }
+}
+
+static void compare_net(const char *mode, const ccpl__net *net, const char *prefix, float **dw, float **db) {
+    char key[96];
+    for (int i = 0; i < net->n_ops; i++)
+        if (dw[i]) {
+            const int k = net->ops[i].conv.key;
+            if (k < 0) snprintf(key, sizeof key, "%s.weight", prefix);
+            else snprintf(key, sizeof key, "%s%d.weight", prefix, k);
+            compare(mode, key, dw[i]);
+            if (k < 0) snprintf(key, sizeof key, "%s.bias", prefix);
+            else snprintf(key, sizeof key, "%s%d.bias", prefix, k);
+            compare(mode, key, db[i]);
+        }
+}
+
+static void run(ccpl_mode mode, const char *dir) {
+    const char *mname = mode == CCPL_MODE_ART ? "art" : "photo";
+    char path[4096];
+    ccpl__checkpoint enc, dec, sct, mlp, r;
+    ccpl_error err;
+#define LOAD(ck, what)                                                                  \
+    snprintf(path, sizeof path, "%s/%s_%s.pth", dir, mname, what);                      \
+    if (ccpl__checkpoint_load(path, NULL, NULL, &ck, &err) != CCPL_OK) {                \
+        fprintf(stderr, "FAIL: %s\n", err.message);                                     \
+        exit(1);                                                                        \
+    }
+    LOAD(enc, "enc");
+    LOAD(dec, "dec");
+    LOAD(sct, "sct");
+    LOAD(mlp, "mlp");
+    LOAD(r, "ref");
+#undef LOAD
+    ref = &r;
+    worst = 0;
+
+    ccpl__train_model m;
+    memset(&m, 0, sizeof m);
+    m.mode = mode;
+    m.n_taps = mode == CCPL_MODE_ART ? 4 : 3;
+    ccpl__arch_encoder(&m.enc, mode);
+    ccpl__arch_decoder(&m.dec, mode);
+    ccpl__arch_cnet(&m.sct.cnet, mode);
+    ccpl__arch_snet(&m.sct.snet, mode);
+    m.sct.uncompress.n_ops = 1;
+    m.sct.uncompress.ops[0].kind = CCPL__OP_CONV;
+    ccpl__arch_uncompress(&m.sct.uncompress.ops[0].conv, mode);
+    CHECK(ccpl__net_bind(&m.enc, &enc, "enc", "", "", &err) == CCPL_OK, "%s", err.message);
+    CHECK(ccpl__net_bind(&m.dec, &dec, "dec", "", "", &err) == CCPL_OK, "%s", err.message);
+    CHECK(ccpl__net_bind(&m.sct.cnet, &sct, "sct", "cnet.", "", &err) == CCPL_OK, "%s", err.message);
+    CHECK(ccpl__net_bind(&m.sct.snet, &sct, "sct", "snet.", "", &err) == CCPL_OK, "%s", err.message);
+    CHECK(ccpl__conv_bind(&m.sct.uncompress.ops[0].conv, &sct, "sct", "uncompress", "", &err) == CCPL_OK,
+          "%s", err.message);
+    for (int l = 0; l < m.n_taps; l++) {
+        char k[32];
+        snprintf(k, sizeof k, "%d.weight", 3 * l);
+        const ccpl__tensor_entry *w1 = need(&mlp, k);
+        m.mlp[l].c = (int)w1->shape[0];
+        m.mlp[l].w1 = w1->data;
+        snprintf(k, sizeof k, "%d.bias", 3 * l);
+        m.mlp[l].b1 = need(&mlp, k)->data;
+        snprintf(k, sizeof k, "%d.weight", 3 * l + 2);
+        const ccpl__tensor_entry *w2 = need(&mlp, k);
+        m.mlp[l].d = (int)w2->shape[0];
+        m.mlp[l].w2 = w2->data;
+        snprintf(k, sizeof k, "%d.bias", 3 * l + 2);
+        m.mlp[l].b2 = need(&mlp, k)->data;
+    }
+
+    ccpl__train_grads g;
+    memset(&g, 0, sizeof g);
+    n_bufs = 0;
+    grads_for_net(&m.dec, g.dec_w, g.dec_b);
+    grads_for_net(&m.sct.cnet, g.sct.cnet_w, g.sct.cnet_b);
+    grads_for_net(&m.sct.snet, g.sct.snet_w, g.sct.snet_b);
+    grads_for_net(&m.sct.uncompress, g.sct.un_w, g.sct.un_b);
+    for (int l = 0; l < m.n_taps; l++) {
+        const size_t c = (size_t)m.mlp[l].c, d = (size_t)m.mlp[l].d;
+        g.mlp[l].w1 = zeros(c * c), g.mlp[l].b1 = zeros(c);
+        g.mlp[l].w2 = zeros(d * c), g.mlp[l].b2 = zeros(d);
+    }
+
+    /* the batch: views into the reference tensors */
+    const ccpl__tensor_entry *ct = need(&r, "contents"), *stt = need(&r, "styles");
+    ccpl__act contents[2], styles[2];
+    for (int n = 0; n < 2; n++) {
+        contents[n].c = 3, contents[n].h = (int)ct->shape[2], contents[n].w = (int)ct->shape[3];
+        contents[n].data = ct->data + (size_t)n * 3 * contents[n].h * contents[n].w;
+        styles[n].c = 3, styles[n].h = (int)stt->shape[2], styles[n].w = (int)stt->shape[3];
+        styles[n].data = stt->data + (size_t)n * 3 * styles[n].h * styles[n].w;
+    }
+    int anchors_buf[CCPL__MAX_TAPS][16];
+    const int *anchors[CCPL__MAX_TAPS] = {0};
+    for (int l = m.n_taps - 3; l < m.n_taps; l++) {
+        char k[32];
+        snprintf(k, sizeof k, "anchors_l%d", l);
+        const ccpl__tensor_entry *a = need(&r, k);
+        for (int i = 0; i < 16; i++) anchors_buf[l][i] = (int)a->data[i];
+        anchors[l] = anchors_buf[l];
+    }
+    ccpl__loss_config cfg = {1.0f, 10.0f, 5.0f, 0.07f, 8, 3};
+    ccpl__losses L;
+    CHECK(ccpl__train_step(&m, contents, styles, 2, anchors, &cfg, &g, &L, 2, &err) == CCPL_OK, "%s",
+          err.message);
+    const float *want = need(&r, "losses")->data;
+    const double got[4] = {L.content, L.style, L.ccp, L.total};
+    static const char *const names[4] = {"content", "style", "ccp", "total"};
+    for (int i = 0; i < 4; i++) {
+        double e = fabs(got[i] - want[i]) / fabs(want[i]);
+        printf("  %-5s loss %-7s %.6g (torch %.6g)  rel err %.2e\n", mname, names[i], got[i], want[i], e);
+        CHECK(e <= TOL, "%s %s loss: %.3e", mname, names[i], e);
+    }
+    compare_net(mname, &m.dec, "dec.", g.dec_w, g.dec_b);
+    compare_net(mname, &m.sct.cnet, "sct.cnet.", g.sct.cnet_w, g.sct.cnet_b);
+    compare_net(mname, &m.sct.snet, "sct.snet.", g.sct.snet_w, g.sct.snet_b);
+    compare_net(mname, &m.sct.uncompress, "sct.uncompress", g.sct.un_w, g.sct.un_b);
+    for (int l = m.n_taps - 3; l < m.n_taps; l++) {
+        char k[32];
+        snprintf(k, sizeof k, "mlp.%d.weight", 3 * l);
+        compare(mname, k, g.mlp[l].w1);
+        snprintf(k, sizeof k, "mlp.%d.bias", 3 * l);
+        compare(mname, k, g.mlp[l].b1);
+        snprintf(k, sizeof k, "mlp.%d.weight", 3 * l + 2);
+        compare(mname, k, g.mlp[l].w2);
+        snprintf(k, sizeof k, "mlp.%d.bias", 3 * l + 2);
+        compare(mname, k, g.mlp[l].b2);
+    }
+    printf("  %-5s worst gradient relative error over all parameters: %.2e\n", mname, worst);
+    for (int i = 0; i < n_bufs; i++) free(bufs[i]);
+    ccpl__checkpoint_free(&enc);
+    ccpl__checkpoint_free(&dec);
+    ccpl__checkpoint_free(&sct);
+    ccpl__checkpoint_free(&mlp);
+    ccpl__checkpoint_free(&r);
+}
+
+int main(void) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/train", tu_env("CCPL_FIXTURES"));
+    run(CCPL_MODE_ART, dir);
+    run(CCPL_MODE_PHOTO, dir);
+    return tu_finish();
+}
