@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Times one SIZE x SIZE stylization (art and photo) in ccpl and in PyTorch CPU
-# on this machine, in the same run, with the same thread count and the
-# random-weight checkpoints of the test fixtures (same shapes as the real
-# models, so the same arithmetic). Prints a table of medians and ratios.
+# Times one SIZE x SIZE stylization (art and photo) and one training
+# iteration (batch 4, 256x256 crops) in ccpl and in PyTorch CPU on this
+# machine, in the same run, with the same thread count and the random-weight
+# checkpoints of the test fixtures (same shapes as the real models, so the
+# same arithmetic). Prints a table of medians and ratios.
 # Usage: bench/run.sh [BUILD_DIR] [SIZE] [RUNS] [THREADS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +19,12 @@ for mode in art photo; do
     c=$("$build/bench_stylize" "$mode" "$fx/vgg.pth" "$fx/${mode}_decoder.pth" "$fx/${mode}_sct.pth" "$size" "$runs" "$threads" | median)
     t=$(/usr/bin/python3 bench/torch_stylize.py "$mode" "$fx/vgg.pth" "$fx/${mode}_decoder.pth" "$fx/${mode}_sct.pth" "$size" "$runs" "$threads" | median)
     printf "%-6s %5d %10.3f %10.3f %6.2fx\n" "$mode" "$size" "$c" "$t" "$(awk -v t="$t" -v c="$c" 'BEGIN{print t/c}')"
+done
+printf "\n%-12s %10s %10s %7s\n" train ccpl_s torch_s ratio
+tfx="$build/tests/fixtures/train"
+cmake --build "$build" --target bench_train -j"$(nproc)" >/dev/null
+for mode in art photo; do
+    c=$("$build/bench_train" "$mode" "$tfx" 4 256 "$runs" "$threads" | median)
+    t=$(/usr/bin/python3 bench/torch_train.py "$mode" "$tfx" 4 256 "$runs" "$threads" | median)
+    printf "%-12s %10.3f %10.3f %6.2fx\n" "$mode b4 256" "$c" "$t" "$(awk -v t="$t" -v c="$c" 'BEGIN{print t/c}')"
 done

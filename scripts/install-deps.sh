@@ -7,9 +7,11 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config         # toolchain
   clang libomp-dev libclang-rt-14-dev      # clang builds and its sanitizer runtime
+  libfuzzer-14-dev                         # libFuzzer for the fuzz/ harnesses (-DCCPL_FUZZ=ON)
   libopenblas-dev libopenblas-openmp-dev   # sgemm for convolutions (OpenMP build)
   libzip-dev                               # PyTorch zip checkpoints
   libpng-dev libjpeg-dev                   # image input/output
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev  # video input/output
   python3-torch python3-numpy python3-pil  # reference implementation for parity tests
 )
 

@@ -10,9 +10,8 @@
  * 9e-2 (photo 3e-2); PyTorch's own float32 step is 9.3e-2 (art) / 1.6e-3
  * (photo) from the float64 reference. The comparison is deterministic. */
 #include "io/checkpoint.h"
-#include "model/arch.h"
 #include "test_util.h"
-#include "train/step.h"
+#include "train/train_model.h"
 
 #define TOL 1e-3
 
@@ -85,37 +84,7 @@ static void run(ccpl_mode mode, const char *dir) {
     worst = 0;
 
     ccpl__train_model m;
-    memset(&m, 0, sizeof m);
-    m.mode = mode;
-    m.n_taps = mode == CCPL_MODE_ART ? 4 : 3;
-    ccpl__arch_encoder(&m.enc, mode);
-    ccpl__arch_decoder(&m.dec, mode);
-    ccpl__arch_cnet(&m.sct.cnet, mode);
-    ccpl__arch_snet(&m.sct.snet, mode);
-    m.sct.uncompress.n_ops = 1;
-    m.sct.uncompress.ops[0].kind = CCPL__OP_CONV;
-    ccpl__arch_uncompress(&m.sct.uncompress.ops[0].conv, mode);
-    CHECK(ccpl__net_bind(&m.enc, &enc, "enc", "", "", &err) == CCPL_OK, "%s", err.message);
-    CHECK(ccpl__net_bind(&m.dec, &dec, "dec", "", "", &err) == CCPL_OK, "%s", err.message);
-    CHECK(ccpl__net_bind(&m.sct.cnet, &sct, "sct", "cnet.", "", &err) == CCPL_OK, "%s", err.message);
-    CHECK(ccpl__net_bind(&m.sct.snet, &sct, "sct", "snet.", "", &err) == CCPL_OK, "%s", err.message);
-    CHECK(ccpl__conv_bind(&m.sct.uncompress.ops[0].conv, &sct, "sct", "uncompress", "", &err) == CCPL_OK,
-          "%s", err.message);
-    for (int l = 0; l < m.n_taps; l++) {
-        char k[32];
-        snprintf(k, sizeof k, "%d.weight", 3 * l);
-        const ccpl__tensor_entry *w1 = need(&mlp, k);
-        m.mlp[l].c = (int)w1->shape[0];
-        m.mlp[l].w1 = w1->data;
-        snprintf(k, sizeof k, "%d.bias", 3 * l);
-        m.mlp[l].b1 = need(&mlp, k)->data;
-        snprintf(k, sizeof k, "%d.weight", 3 * l + 2);
-        const ccpl__tensor_entry *w2 = need(&mlp, k);
-        m.mlp[l].d = (int)w2->shape[0];
-        m.mlp[l].w2 = w2->data;
-        snprintf(k, sizeof k, "%d.bias", 3 * l + 2);
-        m.mlp[l].b2 = need(&mlp, k)->data;
-    }
+    CHECK(ccpl__train_model_bind(&m, mode, &enc, &dec, &sct, &mlp, &err) == CCPL_OK, "%s", err.message);
 
     ccpl__train_grads g;
     memset(&g, 0, sizeof g);

@@ -54,7 +54,10 @@ static inline const char *tu_path(const char *dir, const char *name) {
     static char buf[8][4096];
     static int k;
     char *b = buf[k++ & 7];
-    snprintf(b, sizeof buf[0], "%s/%s", dir, name);
+    if ((size_t)snprintf(b, sizeof buf[0], "%s/%s", dir, name) >= sizeof buf[0]) {
+        fprintf(stderr, "FAIL: path too long: %s/%s\n", dir, name);
+        exit(1);
+    }
     return b;
 }
 

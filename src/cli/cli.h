@@ -11,6 +11,9 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 int cmd_stylize(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_video(int argc, char **argv); /* cmd_video.c */
+int cmd_eval(int argc, char **argv);
+int cmd_train(int argc, char **argv); /* cmd_train.c */  /* cmd_eval.c: eval temporal | eval image */
 
 /* Prints "ccpl CMD: message" and the --help hint on stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -11,6 +11,9 @@ static const char *const HELP =
     "Commands:\n"
     "  stylize   restyle content images with style images\n"
     "  inspect   list the tensors of PyTorch checkpoint files\n"
+    "  train     train a CCPL decoder and SCT\n"
+    "  eval      measure results: temporal error (flow), content/style loss, SSIM\n"
+    "  video     restyle every frame of a video (or a folder of frames)\n"
     "  version   print the version\n"
     "\n"
     "'ccpl COMMAND --help' describes a command's options.\n";
@@ -23,6 +26,9 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "stylize")) return cmd_stylize(argc - 1, argv + 1);
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 1, argv + 1);
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "video")) return cmd_video(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("ccpl %s\n", CCPL_VERSION_STRING);
         return CLI_OK;

@@ -332,6 +332,18 @@ static ccpl_status build_output(ccpl__ck_ctx *c, ccpl__checkpoint *out) {
                                  "truncated: storage '%s' holds %" PRId64 " elements, its tensors need %" PRId64,
                                  pk, s->avail, s->need);
     }
+    /* Expanded views and aliases: the floats made must stay in proportion to
+     * the stored elements read (each need <= avail, i.e. bytes really held,
+     * so the sum cannot overflow; made <= 1e5 tensors * 2^31 < 2^48). */
+    int64_t stored = 0, made = 0;
+    for (size_t i = 0; i < c->nst; i++) stored += c->st[i].need;
+    for (size_t i = 0; i < c->nflat; i++)
+        if (c->flat[i].wanted) made += c->flat[i].t->numel;
+    if (stored < ((int64_t)1 << 48) && made > CCPL__CKPT_EXPAND_SLACK + CCPL__CKPT_MAX_ALIAS * stored)
+        return ccpl__ck_fail(c, CCPL_E_TOO_LARGE,
+                             "its tensors expand %" PRId64 " stored elements to %" PRId64 " floats"
+                             " (limit: %d times as many plus 2^24)",
+                             stored, made, CCPL__CKPT_MAX_ALIAS);
     ccpl__tensor_entry *e = NULL;
     if (c->nflat) {
         e = (ccpl__tensor_entry *)calloc(c->nflat, sizeof *e);

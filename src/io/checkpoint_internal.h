@@ -15,6 +15,12 @@
 
 /* Largest tensor converted to float (elements): 8 GiB of floats. */
 #define CCPL__CKPT_MAX_NUMEL ((int64_t)1 << 31)
+/* Bound on what the converted tensors may add up to (elements): this many
+ * plus CCPL__CKPT_MAX_ALIAS times the stored elements they read. Stride-0
+ * (expanded) tensors otherwise let a file of a few hundred bytes ask for
+ * 2^31 floats per tensor (found by fuzz_checkpoint, docs/FUZZING.md). */
+#define CCPL__CKPT_EXPAND_SLACK ((int64_t)1 << 24)
+#define CCPL__CKPT_MAX_ALIAS 4
 /* Nested dicts followed when flattening ({'state_dict': {...}}). */
 #define CCPL__CKPT_MAX_DICT_DEPTH 16
 /* dict entries visited when flattening (shared sub-dicts are revisited). */

@@ -1,0 +1,100 @@
+/* bench_train — seconds per training iteration (losses, forward and
+ * backward; the Adam update is negligible) on random data.
+ * Usage: bench_train MODE FIXTURE_TRAIN_DIR BATCH CROP RUNS THREADS
+ * (weights: MODE_{enc,dec,sct,mlp}.pth written by tests/ref/fixtures_train.py) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "train/train_model.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static float *zeros(size_t n) { return calloc(n, sizeof(float)); }
+
+static void grads_for(const ccpl__net *net, float **dw, float **db) {
+    for (int i = 0; i < net->n_ops; i++)
+        if (net->ops[i].kind == CCPL__OP_CONV) {
+            const ccpl__conv *cv = &net->ops[i].conv;
+            dw[i] = zeros((size_t)cv->cout * cv->cin * cv->k * cv->k);
+            db[i] = zeros((size_t)cv->cout);
+        }
+}
+
+int main(int argc, char **argv) {
+    if (argc != 7) {
+        fprintf(stderr, "usage: bench_train art|photo FIXTURE_TRAIN_DIR BATCH CROP RUNS THREADS\n");
+        return 2;
+    }
+    const ccpl_mode mode = strcmp(argv[1], "photo") ? CCPL_MODE_ART : CCPL_MODE_PHOTO;
+    const int B = atoi(argv[3]), S = atoi(argv[4]), runs = atoi(argv[5]), nt = atoi(argv[6]);
+    ccpl__checkpoint ck[4];
+    static const char *const what[4] = {"enc", "dec", "sct", "mlp"};
+    ccpl_error err;
+    for (int k = 0; k < 4; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s_%s.pth", argv[2], argv[1], what[k]);
+        if (ccpl__checkpoint_load(path, NULL, NULL, &ck[k], &err) != CCPL_OK) {
+            fprintf(stderr, "bench_train: %s\n", err.message);
+            return 1;
+        }
+    }
+    ccpl__train_model m;
+    if (ccpl__train_model_bind(&m, mode, &ck[0], &ck[1], &ck[2], &ck[3], &err) != CCPL_OK) {
+        fprintf(stderr, "bench_train: %s\n", err.message);
+        return 1;
+    }
+    ccpl__train_grads g;
+    memset(&g, 0, sizeof g);
+    grads_for(&m.dec, g.dec_w, g.dec_b);
+    grads_for(&m.sct.cnet, g.sct.cnet_w, g.sct.cnet_b);
+    grads_for(&m.sct.snet, g.sct.snet_w, g.sct.snet_b);
+    grads_for(&m.sct.uncompress, g.sct.un_w, g.sct.un_b);
+    for (int l = 0; l < m.n_taps; l++) {
+        const size_t c = (size_t)m.mlp[l].c, d = (size_t)m.mlp[l].d;
+        g.mlp[l].w1 = zeros(c * c), g.mlp[l].b1 = zeros(c), g.mlp[l].w2 = zeros(d * c), g.mlp[l].b2 = zeros(d);
+    }
+    ccpl__act *c = calloc((size_t)B, sizeof *c), *s = calloc((size_t)B, sizeof *s);
+    unsigned seed = 1;
+    for (int n = 0; n < B; n++) {
+        ccpl__act_alloc(&c[n], 3, S, S, NULL);
+        ccpl__act_alloc(&s[n], 3, S, S, NULL);
+        for (size_t i = 0; i < (size_t)3 * S * S; i++) {
+            seed = seed * 1103515245u + 12345u;
+            c[n].data[i] = (float)((seed >> 16) & 0xff) / 255.0f;
+            seed = seed * 1103515245u + 12345u;
+            s[n].data[i] = (float)((seed >> 16) & 0xff) / 255.0f;
+        }
+    }
+    int anchors_buf[4][16];
+    const int *anchors[4] = {0};
+    for (int l = m.n_taps - 3; l < m.n_taps; l++) {
+        for (int j = 0; j < 8; j++) anchors_buf[l][2 * j] = 1 + j, anchors_buf[l][2 * j + 1] = 2 + j;
+        anchors[l] = anchors_buf[l];
+    }
+    ccpl__loss_config cfg = {1.0f, 10.0f, 5.0f, 0.07f, 8, 3};
+    double *t = calloc((size_t)runs, sizeof *t);
+    for (int r = 0; r < runs; r++) {
+        ccpl__losses L;
+        const double t0 = now();
+        if (ccpl__train_step(&m, c, s, B, anchors, &cfg, &g, &L, nt, &err) != CCPL_OK) {
+            fprintf(stderr, "bench_train: %s\n", err.message);
+            return 1;
+        }
+        t[r] = now() - t0;
+        printf("run %d %.3f s (loss %.4g)\n", r + 1, t[r], L.total);
+    }
+    qsort(t, (size_t)runs, sizeof *t, cmp);
+    printf("median %.3f s\n", t[runs / 2]);
+    return 0;
+}
