@@ -7,23 +7,8 @@
 set -u
 BIN="${CCPL_BIN:?run through ctest}"
 X="${CCPL_FIXTURES:?run through ctest}/eval"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+source "$(dirname "$0")/lib/cli_common.sh"
 
-expect() {
-    local code=$1 pat=$2
-    shift 3
-    "$BIN" "$@" >"$T/out.txt" 2>"$T/err.txt"
-    local rc=$? lines
-    lines=$(grep -vc '^Try ' "$T/err.txt")
-    if [ "$rc" -ne "$code" ]; then bad "exit $rc, expected $code: ccpl $*"; cat "$T/err.txt" >&2; return; fi
-    if [ "$lines" -ne 1 ]; then bad "$lines stderr lines (expected 1): ccpl $*"; cat "$T/err.txt" >&2; return; fi
-    if ! grep -q -- "$pat" "$T/err.txt"; then bad "stderr lacks '$pat': $(cat "$T/err.txt")"; return; fi
-    ok
-}
 
 ref() { awk -v k="$1" '$1 == k { print $2 }' "$X/expected.txt"; }
 # close GOT REF: relative difference <= 1e-4
@@ -142,5 +127,4 @@ expect 1 "c2_stylized_s1.png: no content and style" -- eval image -r "$T/c2_styl
 expect 1 "c1_stylized_s1.png: result is 96x72" -- eval image -r "$X/img/results/c1_stylized_s1.png" -c "$X/img/style/s1.png" -s "$X/img/style/s1.png" "${VGG[@]}"
 expect 1 "frame_0002.png" -- eval image -r "$T/frame_0002.png" -c "$X/img/content/c1.png" -s "$X/img/style/s1.png" "${VGG[@]}"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

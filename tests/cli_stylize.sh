@@ -5,28 +5,12 @@
 set -u
 BIN="${CCPL_BIN:?run through ctest}"
 FX="${CCPL_FIXTURES:?run through ctest}/model"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+source "$(dirname "$0")/lib/cli_common.sh"
 
 # small styles by default keep the suite fast; tests that need sizes pass them
 ART=(--vgg "$FX/vgg.pth" --decoder "$FX/art_decoder.pth" --sct "$FX/art_sct.pth" --style-size 64)
 PHOTO=(--mode photo --vgg "$FX/vgg_conv3_1_legacy.pth" --decoder "$FX/photo_decoder_legacy.pth" --sct "$FX/photo_sct_legacy.pth" --style-size 64)
 
-# expect CODE PATTERN -- ARGS...: exit code, one stderr line matching PATTERN
-expect() {
-    local code=$1 pat=$2
-    shift 3
-    "$BIN" "$@" >"$T/out.txt" 2>"$T/err.txt"
-    local rc=$? lines
-    lines=$(grep -vc '^Try ' "$T/err.txt")
-    if [ "$rc" -ne "$code" ]; then bad "exit $rc, expected $code: ccpl $*"; cat "$T/err.txt" >&2; return; fi
-    if [ "$lines" -ne 1 ]; then bad "$lines stderr lines (expected 1): ccpl $*"; cat "$T/err.txt" >&2; return; fi
-    if ! grep -q -- "$pat" "$T/err.txt"; then bad "stderr lacks '$pat': $(cat "$T/err.txt")"; return; fi
-    ok
-}
 
 size_of() { /usr/bin/python3 -c "from PIL import Image; import sys; print('%dx%d' % Image.open(sys.argv[1]).size)" "$1"; }
 
@@ -105,5 +89,4 @@ cp "$T/notimage.png" "$T/cd/c5.png"
 expect 1 "trunc_sct.pth" -- inspect "$T/trunc_sct.pth"
 expect 2 "no checkpoint" -- inspect
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -5,11 +5,7 @@
 set -u
 BIN="${CCPL_BIN:?run through ctest}"
 FX="${CCPL_FIXTURES:?run through ctest}/model"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+source "$(dirname "$0")/lib/cli_common.sh"
 
 mkdir -p "$T/c/sub" "$T/s"
 cp "$FX/content.png" "$T/c/a.png"; cp "$FX/content_small.png" "$T/c/sub/b.png"; cp "$FX/style2.png" "$T/c/sub/c.png"
@@ -61,5 +57,4 @@ PY
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --lr -1 2>/dev/null; [ $? -eq 2 ] && ok || bad "negative lr"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --resume --seed 4 --max-iter 6 2>"$T/err.txt"; [ $? -eq 1 ] && grep -q "resume.txt" "$T/err.txt" && ok || bad "resume with another seed: $(cat "$T/err.txt")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -9,26 +9,11 @@ FX="${CCPL_FIXTURES:?run through ctest}/model"
 # built beside the command: <build>/tests/test_video
 TV="$(dirname "$BIN")/tests/test_video"
 [ -x "$TV" ] || { echo "FAIL: $TV (the test_video helper) is not built" >&2; exit 1; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+source "$(dirname "$0")/lib/cli_common.sh"
 
 # small frames and style keep the test fast (~0.2 s a frame on 2 cores)
 ART=(--vgg "$FX/vgg.pth" --decoder "$FX/art_decoder.pth" --sct "$FX/art_sct.pth" --style "$FX/style.png" --style-size 64 -q)
 
-expect() {
-    local code=$1 pat=$2
-    shift 3
-    "$BIN" "$@" >"$T/out.txt" 2>"$T/err.txt"
-    local rc=$? lines
-    lines=$(grep -vc '^Try ' "$T/err.txt")
-    if [ "$rc" -ne "$code" ]; then bad "exit $rc, expected $code: ccpl $*"; cat "$T/err.txt" >&2; return; fi
-    if [ "$lines" -ne 1 ]; then bad "$lines stderr lines (expected 1): ccpl $*"; cat "$T/err.txt" >&2; return; fi
-    if ! grep -q -- "$pat" "$T/err.txt"; then bad "stderr lacks '$pat': $(cat "$T/err.txt")"; return; fi
-    ok
-}
 probe() { "$TV" probe "$1" 2>&1; }
 
 "$TV" gen "$T/in.mp4" 8 64 48 12 audio || { echo "FAIL: cannot generate test videos" >&2; exit 1; }
@@ -100,5 +85,4 @@ rc=$?
 [ "$(wc -l <"$T/err.txt")" -eq 1 ] && grep -q "interrupted.*int.mp4 not written" "$T/err.txt" && ok || bad "interrupt message: $(cat "$T/err.txt")"
 [ ! -e "$T/int.mp4" ] && [ -z "$(ls -A "$T" | grep tmp)" ] && ok || bad "interrupt left a file: $(ls -A "$T")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
