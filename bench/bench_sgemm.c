@@ -6,16 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv) {
     const int n = argc > 1 ? atoi(argv[1]) : 2048;
@@ -33,11 +24,11 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < (size_t)n * n; i++) a[i] = (float)(i % 7) - 3, b[i] = (float)(i % 5) - 2;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
     for (int r = 0; r < runs; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-        g[r] = 2.0 * n * n * (double)n / (now() - t0) / 1e9;
+        g[r] = 2.0 * n * n * (double)n / (bench_now() - t0) / 1e9;
     }
-    qsort(g, (size_t)runs, sizeof *g, cmp);
+    qsort(g, (size_t)runs, sizeof *g, bench_cmp_double);
     printf("sgemm %d^3, %d threads (%s): median %.1f GFLOP/s (min %.1f, max %.1f)\n", n, threads,
            openblas_get_config(), g[runs / 2], g[0], g[runs - 1]);
     free(a), free(b), free(c), free(g);

@@ -5,20 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench_util.h"
 
 #include "ccpl/ccpl.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void fill(ccpl_image *img, int size, unsigned seed) {
     ccpl_image_alloc(img, size, size, NULL);
@@ -38,31 +28,30 @@ int main(int argc, char **argv) {
     const int size = atoi(argv[5]), runs = atoi(argv[6]);
     p.n_threads = atoi(argv[7]);
     ccpl_error err;
-    double t0 = now();
+    double t0 = bench_now();
     ccpl_model *m = ccpl_model_load(argv[2], argv[3], argv[4], &p, &err);
     if (!m) {
         fprintf(stderr, "bench_stylize: %s\n", err.message);
         return 1;
     }
-    printf("load %.3f s\n", now() - t0);
+    printf("load %.3f s\n", bench_now() - t0);
     ccpl_image content = {0}, style = {0}, out = {0};
     fill(&content, size, 1);
     fill(&style, size, 2);
     double *t = calloc((size_t)runs, sizeof *t);
     for (int r = 0; r < runs; r++) {
-        t0 = now();
+        t0 = bench_now();
         ccpl_style *s = ccpl_style_new(m, &style, NULL);
         if (!s || ccpl_stylize(m, &content, &s, NULL, 1, NULL, &out) != CCPL_OK) {
             fprintf(stderr, "bench_stylize: %s\n", ccpl_model_error(m));
             return 1;
         }
-        t[r] = now() - t0;
+        t[r] = bench_now() - t0;
         printf("run %d %.3f s\n", r + 1, t[r]);
         ccpl_style_free(s);
         ccpl_image_free(&out);
     }
-    qsort(t, (size_t)runs, sizeof *t, cmp);
-    printf("median %.3f s\n", t[runs / 2]);
+    printf("median %.3f s\n", bench_median(t, runs));
     free(t);
     ccpl_image_free(&content);
     ccpl_image_free(&style);

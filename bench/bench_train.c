@@ -5,20 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench_util.h"
 
 #include "train/train_model.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static float *zeros(size_t n) { return calloc(n, sizeof(float)); }
 
@@ -86,15 +76,14 @@ int main(int argc, char **argv) {
     double *t = calloc((size_t)runs, sizeof *t);
     for (int r = 0; r < runs; r++) {
         ccpl__losses L;
-        const double t0 = now();
+        const double t0 = bench_now();
         if (ccpl__train_step(&m, c, s, B, anchors, &cfg, &g, &L, nt, &err) != CCPL_OK) {
             fprintf(stderr, "bench_train: %s\n", err.message);
             return 1;
         }
-        t[r] = now() - t0;
+        t[r] = bench_now() - t0;
         printf("run %d %.3f s (loss %.4g)\n", r + 1, t[r], L.total);
     }
-    qsort(t, (size_t)runs, sizeof *t, cmp);
-    printf("median %.3f s\n", t[runs / 2]);
+    printf("median %.3f s\n", bench_median(t, runs));
     return 0;
 }
