@@ -15,11 +15,7 @@ static const ccpl__tensor_entry *entry(const ccpl__checkpoint *ck, int key, cons
     return e && e->data ? e : NULL;
 }
 
-ccpl_status ccpl__train_model_bind(ccpl__train_model *m, ccpl_mode mode,
-                                   const ccpl__checkpoint *enc, const ccpl__checkpoint *dec,
-                                   const ccpl__checkpoint *sct, const ccpl__checkpoint *mlp,
-                                   ccpl_error *err) {
-    ccpl_status st;
+void ccpl__train_model_arch(ccpl__train_model *m, ccpl_mode mode) {
     memset(m, 0, sizeof *m);
     m->mode = mode;
     m->n_taps = mode == CCPL_MODE_ART ? 4 : 3;
@@ -30,6 +26,14 @@ ccpl_status ccpl__train_model_bind(ccpl__train_model *m, ccpl_mode mode,
     m->sct.uncompress.n_ops = 1;
     m->sct.uncompress.ops[0].kind = CCPL__OP_CONV;
     ccpl__arch_uncompress(&m->sct.uncompress.ops[0].conv, mode);
+}
+
+ccpl_status ccpl__train_model_bind(ccpl__train_model *m, ccpl_mode mode,
+                                   const ccpl__checkpoint *enc, const ccpl__checkpoint *dec,
+                                   const ccpl__checkpoint *sct, const ccpl__checkpoint *mlp,
+                                   ccpl_error *err) {
+    ccpl_status st;
+    ccpl__train_model_arch(m, mode);
     if ((st = ccpl__net_bind(&m->enc, enc, "encoder", "", "", err)) != CCPL_OK ||
         (st = ccpl__net_bind(&m->dec, dec, "decoder", "", "", err)) != CCPL_OK ||
         (st = ccpl__net_bind(&m->sct.cnet, sct, "sct", "cnet.", "", err)) != CCPL_OK ||

@@ -7,6 +7,10 @@
 #include "io/checkpoint.h"
 #include "train/step.h"
 
+/* The mode's networks, weights unbound: the frozen encoder, the decoder and
+ * SCT (cnet, snet, a one-op uncompress net); n_taps set, heads empty. */
+void ccpl__train_model_arch(ccpl__train_model *m, ccpl_mode mode);
+
 /* Fills m (weights point into the checkpoints, which must outlive m). */
 ccpl_status ccpl__train_model_bind(ccpl__train_model *m, ccpl_mode mode,
                                    const ccpl__checkpoint *enc, const ccpl__checkpoint *dec,

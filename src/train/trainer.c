@@ -16,6 +16,7 @@
 #include "model/arch.h"
 #include "train/adam.h"
 #include "train/data.h"
+#include "train/train_model.h"
 
 #define MAX_PARAMS 64
 
@@ -356,15 +357,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
 
     /* networks and parameters */
     ccpl__train_model *m = &t.model;
-    m->mode = mode;
-    m->n_taps = T;
-    ccpl__arch_encoder(&m->enc, mode);
-    ccpl__arch_decoder(&m->dec, mode);
-    ccpl__arch_cnet(&m->sct.cnet, mode);
-    ccpl__arch_snet(&m->sct.snet, mode);
-    m->sct.uncompress.n_ops = 1;
-    m->sct.uncompress.ops[0].kind = CCPL__OP_CONV;
-    ccpl__arch_uncompress(&m->sct.uncompress.ops[0].conv, mode);
+    ccpl__train_model_arch(m, mode);
     uint64_t rng = ccpl__mix64(c->seed ^ 0x1417);
     ccpl__net full_dec;
     ccpl__arch_decoder(&full_dec, CCPL_MODE_ART); /* every key is saved in both modes */
