@@ -17,8 +17,9 @@ static const char *const HELP =
     "  -m, --mode art|photo     art: encoder to relu4_1, CCPL on relu2_1..relu4_1;\n"
     "                           photo: relu3_1, CCPL on relu1_1..relu3_1 (default art)\n"
     "      --vgg FILE           the normalised VGG-19 checkpoint (frozen)\n"
-    "      --content-dir DIR    content images, searched recursively (.png/.jpg/.jpeg)\n"
-    "      --style-dir DIR      style images, searched recursively\n"
+    "      --content-dir DIR    content images, searched recursively (.png/.jpg/.jpeg);\n"
+    "                           repeat to train on the union of several folders\n"
+    "      --style-dir DIR      style images, searched recursively; repeatable\n"
     "      --save-dir DIR       decoder_iter_N.pth.tar, sct_iter_N.pth.tar (official\n"
     "                           layouts, loadable by torch.load and ccpl stylize) and the\n"
     "                           resume state (state.pth, resume.txt)\n"
@@ -109,8 +110,16 @@ int cmd_train(int argc, char **argv) {
             else return cli_usage_error(cmd, "--mode must be art or photo, not '%s'", optarg);
             break;
         case O_VGG: c.vgg = optarg; break;
-        case O_CDIR: c.content_dir = optarg; break;
-        case O_SDIR: c.style_dir = optarg; break;
+        case O_CDIR:
+            if (c.n_content_dirs == CCPL__TRAIN_MAX_DIRS)
+                return cli_usage_error(cmd, "at most %d --content-dir", CCPL__TRAIN_MAX_DIRS);
+            c.content_dirs[c.n_content_dirs++] = optarg;
+            break;
+        case O_SDIR:
+            if (c.n_style_dirs == CCPL__TRAIN_MAX_DIRS)
+                return cli_usage_error(cmd, "at most %d --style-dir", CCPL__TRAIN_MAX_DIRS);
+            c.style_dirs[c.n_style_dirs++] = optarg;
+            break;
         case O_SAVE: c.save_dir = optarg; break;
         case O_RESUME: c.resume = 1; break;
         case O_INITD: c.init_decoder = optarg; break;
@@ -150,7 +159,7 @@ int cmd_train(int argc, char **argv) {
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (!c.vgg || !c.content_dir || !c.style_dir || !c.save_dir)
+    if (!c.vgg || !c.n_content_dirs || !c.n_style_dirs || !c.save_dir)
         return cli_usage_error(cmd, "--vgg, --content-dir, --style-dir and --save-dir are required");
     if (c.crop_size > c.load_size)
         return cli_usage_error(cmd, "--crop-size %d is larger than --load-size %d", c.crop_size, c.load_size);

@@ -64,17 +64,29 @@ static int scan(ccpl__image_set *s, int *cap, const char *dir, int depth) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-ccpl_status ccpl__image_set_scan(ccpl__image_set *s, const char *dir, ccpl_error *err) {
+ccpl_status ccpl__image_set_scan_dirs(ccpl__image_set *s, const char *const *dirs, int n_dirs,
+                                      ccpl_error *err) {
     int cap = 0;
     memset(s, 0, sizeof *s);
-    if (scan(s, &cap, dir, 0) != 0) {
-        int e = errno;
-        ccpl__image_set_free(s);
-        return ccpl__fail(err, CCPL_E_IO, "%s: %s", dir, strerror(e));
+    for (int i = 0; i < n_dirs; i++) {
+        const int before = s->n;
+        if (scan(s, &cap, dirs[i], 0) != 0) {
+            int e = errno;
+            ccpl__image_set_free(s);
+            return ccpl__fail(err, CCPL_E_IO, "%s: %s", dirs[i], strerror(e));
+        }
+        if (s->n == before) {
+            ccpl__image_set_free(s);
+            return ccpl__fail(err, CCPL_E_IO, "%s: no .png, .jpg or .jpeg files", dirs[i]);
+        }
     }
-    if (s->n == 0) return ccpl__fail(err, CCPL_E_IO, "%s: no .png, .jpg or .jpeg files", dir);
+    if (s->n == 0) return ccpl__fail(err, CCPL_E_IO, "no image folder given");
     qsort(s->paths, (size_t)s->n, sizeof(char *), cmp_str);
     return CCPL_OK;
+}
+
+ccpl_status ccpl__image_set_scan(ccpl__image_set *s, const char *dir, ccpl_error *err) {
+    return ccpl__image_set_scan_dirs(s, &dir, 1, err);
 }
 
 void ccpl__image_set_free(ccpl__image_set *s) {

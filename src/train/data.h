@@ -24,6 +24,9 @@ typedef struct ccpl__image_set {
 /* PNG/JPEG files (by extension) under dir, recursively (hidden entries and
  * symlinked folders skipped). An empty result is an error naming dir. */
 ccpl_status ccpl__image_set_scan(ccpl__image_set *s, const char *dir, ccpl_error *err);
+/* The union of several folders (each must hold images), sorted as a whole. */
+ccpl_status ccpl__image_set_scan_dirs(ccpl__image_set *s, const char *const *dirs, int n_dirs,
+                                      ccpl_error *err);
 void ccpl__image_set_free(ccpl__image_set *s);
 
 /* splitmix64 */

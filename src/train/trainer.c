@@ -422,8 +422,8 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         goto done;
 
     /* data */
-    if ((st = ccpl__image_set_scan(&cs, c->content_dir, err)) != CCPL_OK ||
-        (st = ccpl__image_set_scan(&ss, c->style_dir, err)) != CCPL_OK)
+    if ((st = ccpl__image_set_scan_dirs(&cs, c->content_dirs, c->n_content_dirs, err)) != CCPL_OK ||
+        (st = ccpl__image_set_scan_dirs(&ss, c->style_dirs, c->n_style_dirs, err)) != CCPL_OK)
         goto done;
     if (mkdir(c->save_dir, 0777) != 0 && errno != EEXIST) {
         st = ccpl__fail(err, CCPL_E_IO, "%s: %s", c->save_dir, strerror(errno));

@@ -11,7 +11,10 @@
 typedef struct ccpl__train_config {
     ccpl_mode mode;
     const char *vgg;            /* encoder checkpoint (frozen) */
-    const char *content_dir, *style_dir;
+#define CCPL__TRAIN_MAX_DIRS 16
+    const char *content_dirs[CCPL__TRAIN_MAX_DIRS]; /* their images together form the set */
+    const char *style_dirs[CCPL__TRAIN_MAX_DIRS];
+    int n_content_dirs, n_style_dirs;
     const char *save_dir;       /* checkpoints and resume state */
     const char *log_file;       /* CSV, or NULL */
     const char *init_decoder;   /* official layout, or the relu3_1 feature invertor (photo) */
