@@ -49,12 +49,23 @@ static const char *const HELP =
     "  -q, --quiet              no progress line\n"
     "  -h, --help               this help\n"
     "\n"
-    "SIGINT/SIGTERM finish the current iteration, save, and stop (exit 1); --resume continues.\n";
+    "SIGINT/SIGTERM finish the current iteration, save, and stop (exit 1); --resume continues.\n"
+    "A second signal stops at once; so does SIGKILL: every file is replaced atomically, and\n"
+    "--resume continues from the last complete checkpoint.\n";
 
 static volatile sig_atomic_t interrupted;
+/* The first SIGINT or SIGTERM asks for a stop after the current iteration
+ * and its checkpoint; both signals then take their default action again, so
+ * that a second one ends the process at once (sigaction is async-signal-safe). */
 static void on_signal(int sig) {
     (void)sig;
     interrupted = 1;
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGINT, &dfl, NULL);
+    sigaction(SIGTERM, &dfl, NULL);
 }
 
 typedef struct ui {
@@ -179,9 +190,18 @@ int cmd_train(int argc, char **argv) {
     progress_start(&u.pr, 0, "iterations", quiet);
     c.on_iter = on_iter;
     c.user = &u;
+    /* SA_RESTART: a signal landing in a write, fsync or read of the checkpoint
+       being saved (or of a training image) must not fail it with EINTR.
+       A second signal takes its default action (see on_signal) and stops the
+       process at once, which is safe since every file is replaced atomically.
+       Both signals are blocked while the handler runs. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 

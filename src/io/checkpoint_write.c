@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zip.h>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 /* A growable byte buffer for the pickle. */
 typedef struct buf {
@@ -101,31 +103,68 @@ static ccpl_status add_entry(zip_t *z, const char *path, const char *name, const
         return ccpl__fail(err, CCPL_E_IO, "%s: cannot add %s: %s", path, name, zip_strerror(z));
     }
     zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
+    /* a fixed time stamp (2000-01-01, as PyTorch's writer does not record the
+       time either): the same tensors give the same bytes, whenever saved */
+    zip_file_set_mtime(z, (zip_uint64_t)idx, (time_t)946728000, 0);
     return CCPL_OK;
 }
 
+/* Copies the finished in-memory archive src into the atomic file af. */
+static ccpl_status copy_out(zip_source_t *src, ccpl__atomic_file *af, const char *path, ccpl_error *err) {
+    if (zip_source_open(src) != 0)
+        return ccpl__fail(err, CCPL_E_IO, "%s: cannot write: %s", path, zip_error_strerror(zip_source_error(src)));
+    ccpl_status st = CCPL_OK;
+    unsigned char chunk[1 << 16];
+    for (;;) {
+        const zip_int64_t k = zip_source_read(src, chunk, sizeof chunk);
+        if (k < 0) {
+            st = ccpl__fail(err, CCPL_E_IO, "%s: cannot write: %s", path, zip_error_strerror(zip_source_error(src)));
+            break;
+        }
+        if (k == 0) break;
+        if (fwrite(chunk, 1, (size_t)k, af->fp) != (size_t)k) {
+            st = ccpl__fail(err, CCPL_E_IO, "%s: write failed: %s", path, strerror(errno));
+            break;
+        }
+    }
+    zip_source_close(src);
+    return st;
+}
+
+/* The archive is assembled in memory and then written through an atomic
+ * file (temporary name ".<name>.tmp-XXXXXX" beside the target, fsync, rename,
+ * fsync of the folder): a process killed at any moment leaves either the old
+ * file or the complete new one, never a half-written one, and a crash of the
+ * machine cannot leave a renamed but empty file. (libzip's own zip_close
+ * writes "<name>.XXXXXX" and renames it without any fsync, and a kill leaves
+ * that temporary behind under a name nothing cleans up.) */
 ccpl_status ccpl__checkpoint_save(const char *path, const ccpl__tensor_out *t, int n,
                                   ccpl_error *err) {
     for (int i = 0; i < n; i++)
         if (t[i].ndim < 0 || t[i].ndim > 4 || !t[i].name || (!t[i].data && t[i].ndim))
             return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "%s: bad tensor %d", path, i);
+    /* the temporary file first: an unwritable folder fails before any work */
+    ccpl__atomic_file af;
+    ccpl_status st = ccpl__atomic_open(&af, path, err);
+    if (st != CCPL_OK) return st;
     buf pk = {0};
     pickle_state_dict(&pk, t, n);
-    if (pk.oom) {
-        free(pk.p);
-        return ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", path);
-    }
-    int zerr = 0;
-    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = pk.oom ? NULL : zip_source_buffer_create(NULL, 0, 0, &ze);
+    zip_t *z = src ? zip_open_from_source(src, ZIP_TRUNCATE, &ze) : NULL;
     if (!z) {
-        free(pk.p);
-        zip_error_t ze;
-        zip_error_init_with_code(&ze, zerr);
-        ccpl_status st = ccpl__fail(err, CCPL_E_IO, "%s: cannot create: %s", path, zip_error_strerror(&ze));
+        if (pk.oom) st = ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", path);
+        else st = ccpl__fail(err, CCPL_E_NOMEM, "%s: cannot create: %s", path, zip_error_strerror(&ze));
+        if (src) zip_source_free(src);
         zip_error_fini(&ze);
+        free(pk.p);
+        ccpl__atomic_abort(&af);
         return st;
     }
-    ccpl_status st = add_entry(z, path, "archive/data.pkl", pk.p, pk.n, err);
+    zip_error_fini(&ze);
+    zip_source_keep(src); /* zip_close must leave the finished archive readable */
+    st = add_entry(z, path, "archive/data.pkl", pk.p, pk.n, err);
     for (int i = 0; st == CCPL_OK && i < n; i++) {
         char name[48];
         size_t numel = 1;
@@ -139,7 +178,14 @@ ccpl_status ccpl__checkpoint_save(const char *path, const ccpl__tensor_out *t, i
     } else if (zip_close(z) != 0) {
         st = ccpl__fail(err, CCPL_E_IO, "%s: cannot write: %s", path, zip_strerror(z));
         zip_discard(z);
+    } else {
+        st = copy_out(src, &af, path, err);
     }
+    zip_source_free(src);
     free(pk.p);
-    return st;
+    if (st != CCPL_OK) {
+        ccpl__atomic_abort(&af);
+        return st;
+    }
+    return ccpl__atomic_commit(&af, err);
 }

@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -215,10 +217,20 @@ static ccpl_status init_sct(trainer *t, const char *path, ccpl_error *err) {
     return st;
 }
 
-static ccpl_status save_file(trainer *t, const char *path, int file, int with_state, ccpl_error *err) {
-    ccpl__tensor_out out[3 * MAX_PARAMS];
-    char names[3 * MAX_PARAMS][64];
+/* The iteration inside state.pth, exact in float32: {iter >> 20, iter & 0xfffff}. */
+#define ITER_KEY "meta.iteration"
+
+static ccpl_status save_file(trainer *t, const char *path, int file, int with_state, long iter,
+                             ccpl_error *err) {
+    ccpl__tensor_out out[3 * MAX_PARAMS + 1];
+    char names[3 * MAX_PARAMS + 1][64];
     int n = 0;
+    const float it[2] = {(float)(iter >> 20), (float)(iter & 0xfffff)};
+    if (with_state) {
+        memset(&out[n], 0, sizeof out[n]);
+        out[n].name = ITER_KEY, out[n].ndim = 1, out[n].shape[0] = 2, out[n].data = it;
+        n++;
+    }
     for (int i = 0; i < t->np; i++) {
         const param *p = &t->ps[i];
         if (!with_state && p->file != file) continue;
@@ -239,17 +251,24 @@ static ccpl_status save_file(trainer *t, const char *path, int file, int with_st
     return ccpl__checkpoint_save(path, out, n, err);
 }
 
+/* Every file is written to a temporary name, fsynced and renamed (atomic
+ * files), so a kill at any moment leaves each one either old or new and
+ * complete. state.pth carries its own iteration, so it is self-consistent
+ * whatever moment a kill stops this sequence at: killed after state.pth and
+ * before resume.txt, the resume continues from state.pth's iteration (the
+ * decoder and SCT files of that iteration are already complete). */
 static ccpl_status save_all(trainer *t, long iter, ccpl_error *err) {
     const ccpl__train_config *c = t->cfg;
     char path[4096];
     ccpl_status st;
     snprintf(path, sizeof path, "%s/decoder_iter_%ld.pth.tar", c->save_dir, iter);
-    if ((st = save_file(t, path, 0, 0, err)) != CCPL_OK) return st;
+    if ((st = save_file(t, path, 0, 0, iter, err)) != CCPL_OK) return st;
     snprintf(path, sizeof path, "%s/sct_iter_%ld.pth.tar", c->save_dir, iter);
-    if ((st = save_file(t, path, 1, 0, err)) != CCPL_OK) return st;
+    if ((st = save_file(t, path, 1, 0, iter, err)) != CCPL_OK) return st;
     snprintf(path, sizeof path, "%s/state.pth", c->save_dir);
-    if ((st = save_file(t, path, 0, 1, err)) != CCPL_OK) return st;
-    /* resume.txt last: it is what says the state is complete */
+    if ((st = save_file(t, path, 0, 1, iter, err)) != CCPL_OK) return st;
+    /* resume.txt last: a run is resumable once it exists (its settings never
+       change within a run; its iteration is informative, state.pth's rules) */
     snprintf(path, sizeof path, "%s/resume.txt", c->save_dir);
     ccpl__atomic_file af;
     if ((st = ccpl__atomic_open(&af, path, err)) != CCPL_OK) return st;
@@ -280,6 +299,15 @@ static ccpl_status load_state(trainer *t, long *iter, ccpl_error *err) {
     ccpl__checkpoint ck;
     ccpl_status st = ccpl__checkpoint_load(path, NULL, NULL, &ck, err);
     if (st != CCPL_OK) return st;
+    const ccpl__tensor_entry *it = ccpl__checkpoint_find(&ck, ITER_KEY);
+    if (it) { /* absent in states of older versions: resume.txt's then */
+        if (it->numel != 2 || !(it->data[0] >= 0 && it->data[0] < 0x100000) ||
+            !(it->data[1] >= 0 && it->data[1] < 0x100000) || it->data[0] != (float)(long)it->data[0] ||
+            it->data[1] != (float)(long)it->data[1])
+            st = ccpl__fail(err, CCPL_E_FORMAT, "%s: bad '%s'", path, ITER_KEY);
+        else
+            *iter = ((long)it->data[0] << 20) | (long)it->data[1];
+    }
     for (int i = 0; i < t->np && st == CCPL_OK; i++) {
         param *p = &t->ps[i];
         float *bufs[3] = {p->p, p->m, p->v};
@@ -319,6 +347,114 @@ static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- leftovers of a killed run ---- */
+
+/* Does b[0..len) name a file the trainer writes into the save folder? */
+static int saved_name(const char *b, size_t len, const char *log_base) {
+    static const char *const fixed[] = {"state.pth", "resume.txt"};
+    for (int i = 0; i < 2; i++)
+        if (len == strlen(fixed[i]) && !memcmp(b, fixed[i], len)) return 1;
+    if (log_base && len == strlen(log_base) && !memcmp(b, log_base, len)) return 1;
+    static const char *const pre[] = {"decoder_iter_", "sct_iter_"};
+    static const char suf[] = ".pth.tar";
+    for (int i = 0; i < 2; i++) {
+        const size_t np = strlen(pre[i]), ns = sizeof suf - 1;
+        if (len <= np + ns || memcmp(b, pre[i], np) || memcmp(b + len - ns, suf, ns)) continue;
+        size_t k = np;
+        while (k < len - ns && b[k] >= '0' && b[k] <= '9') k++;
+        if (k == len - ns) return 1;
+    }
+    return 0;
+}
+
+static int six_alnum(const char *x) {
+    for (int i = 0; i < 6; i++)
+        if (!((x[i] >= '0' && x[i] <= '9') || (x[i] >= 'a' && x[i] <= 'z') || (x[i] >= 'A' && x[i] <= 'Z')))
+            return 0;
+    return x[6] == '\0';
+}
+
+/* Removes from dir the temporary files a killed run leaves: the atomic
+ * files' ".NAME.tmp-XXXXXX" and, from versions that let libzip write the
+ * checkpoints, "NAME.XXXXXX" (NAME one of the trainer's own files, so that
+ * nothing else in the folder is touched). Nothing else may be writing into
+ * the folder: two runs must not share a save folder. */
+static void remove_stale_temps(const char *dir, const char *log_base) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *nm = e->d_name;
+        const size_t len = strlen(nm);
+        int stale = 0;
+        if (nm[0] == '.' && len > 12 && !memcmp(nm + len - 11, ".tmp-", 5))
+            stale = six_alnum(nm + len - 6) && saved_name(nm + 1, len - 12, log_base);
+        else if (len > 7 && nm[len - 7] == '.')
+            stale = six_alnum(nm + len - 6) && saved_name(nm, len - 7, NULL);
+        if (!stale) continue;
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, nm) < sizeof path) unlink(path);
+    }
+    closedir(d);
+}
+
+/* ---- the CSV log ---- */
+
+static const char LOG_HEADER[] = "iteration,lr,loss_content,loss_style,loss_ccp,loss_total,seconds\n";
+
+/* Opens the log. A fresh run starts it anew; a resumed run first rewrites it
+ * (atomically) to the header and the complete rows of iterations 1..iter,
+ * dropping what the interrupted run logged after its last checkpoint (those
+ * iterations run again) and a torn last line, so that each iteration appears
+ * exactly once. *secs0 receives the last kept row's seconds, so that the
+ * column goes on counting the training time of the kept iterations. */
+static ccpl_status open_log(const ccpl__train_config *c, long iter, FILE **out, double *secs0,
+                            ccpl_error *err) {
+    *out = NULL, *secs0 = 0;
+    FILE *old = c->resume ? fopen(c->log_file, "rb") : NULL;
+    if (!old) {
+        if (c->resume && errno != ENOENT) return ccpl__fail(err, CCPL_E_IO, "%s: %s", c->log_file, strerror(errno));
+        FILE *f = fopen(c->log_file, "w");
+        if (!f) return ccpl__fail(err, CCPL_E_IO, "%s: %s", c->log_file, strerror(errno));
+        fputs(LOG_HEADER, f);
+        *out = f;
+        return CCPL_OK;
+    }
+    ccpl__atomic_file af;
+    ccpl_status st = ccpl__atomic_open(&af, c->log_file, err);
+    if (st != CCPL_OK) {
+        fclose(old);
+        return st;
+    }
+    fputs(LOG_HEADER, af.fp);
+    char line[1024];
+    int torn = 0; /* inside a line longer than the buffer: never ours */
+    while (fgets(line, sizeof line, old)) {
+        const size_t len = strlen(line);
+        const int whole = len > 0 && line[len - 1] == '\n';
+        if (torn || !whole) {
+            torn = !whole;
+            continue;
+        }
+        char *end;
+        errno = 0;
+        const long it = strtol(line, &end, 10);
+        if (end == line || *end != ',' || errno || it < 1 || it > iter) continue; /* header too */
+        const char *last = strrchr(line, ',');
+        *secs0 = strtod(last + 1, NULL);
+        fputs(line, af.fp);
+    }
+    const int rerr = ferror(old);
+    fclose(old);
+    if (rerr) {
+        ccpl__atomic_abort(&af);
+        return ccpl__fail(err, CCPL_E_IO, "%s: read failed", c->log_file);
+    }
+    if ((st = ccpl__atomic_commit(&af, err)) != CCPL_OK) return st;
+    if (!(*out = fopen(c->log_file, "a"))) return ccpl__fail(err, CCPL_E_IO, "%s: %s", c->log_file, strerror(errno));
+    return CCPL_OK;
 }
 
 static void free_trainer(trainer *t) {
@@ -429,15 +565,15 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         st = ccpl__fail(err, CCPL_E_IO, "%s: %s", c->save_dir, strerror(errno));
         goto done;
     }
+    remove_stale_temps(c->save_dir, NULL);
+    double secs0 = 0;
     if (c->log_file) {
-        struct stat sb;
-        const int fresh = stat(c->log_file, &sb) != 0 || !c->resume;
-        log = fopen(c->log_file, fresh ? "w" : "a");
-        if (!log) {
-            st = ccpl__fail(err, CCPL_E_IO, "%s: %s", c->log_file, strerror(errno));
-            goto done;
-        }
-        if (fresh) fprintf(log, "iteration,lr,loss_content,loss_style,loss_ccp,loss_total,seconds\n");
+        const char *slash = strrchr(c->log_file, '/');
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - c->log_file) + (slash == c->log_file) : 1,
+                 slash ? c->log_file : ".");
+        remove_stale_temps(dir, slash ? slash + 1 : c->log_file);
+        if ((st = open_log(c, iter, &log, &secs0, err)) != CCPL_OK) goto done;
     }
     const ccpl__loader_config lc = {c->batch, c->load_size, c->crop_size, c->seed};
     if (!(loader = ccpl__loader_new(&cs, &ss, &lc, iter, err))) {
@@ -473,7 +609,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
             if (t.ps[i].trainable)
                 ccpl__adam_step(&adam, t.ps[i].p, t.ps[i].g, t.ps[i].m, t.ps[i].v, t.ps[i].n, iter + 1, lr);
         iter++;
-        const double secs = now() - t0;
+        const double secs = secs0 + (now() - t0);
         if (log) {
             fprintf(log, "%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.3f\n", iter, lr, L.content, L.style, L.ccp,
                     L.total, secs);
@@ -481,10 +617,15 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         }
         const int stop = c->on_iter && c->on_iter(iter, c->max_iter, lr, &L, secs, c->user);
         if (iter % c->save_interval == 0 || iter == c->max_iter || stop) {
+            /* the log's rows up to here are durable before the state that counts them */
+            if (log && fsync(fileno(log)) != 0 && errno != EINVAL) {
+                st = ccpl__fail(err, CCPL_E_IO, "%s: %s", c->log_file, strerror(errno));
+                goto done;
+            }
             if ((st = save_all(&t, iter, err)) != CCPL_OK) goto done;
             last_saved = iter;
         }
-        if (stop) {
+        if (stop && iter < c->max_iter) { /* a stop at the last iteration is a finished run */
             st = ccpl__fail(err, CCPL_E_CANCELLED, "stopped at iteration %ld (state saved)", iter);
             goto done;
         }
