@@ -1,5 +1,5 @@
 /* bench_stylize — seconds per stylization through the public API.
- * Usage: bench_stylize MODE VGG DECODER SCT SIZE RUNS THREADS
+ * Usage: bench_stylize MODE VGG DECODER SCT SIZE RUNS THREADS [fast|ref]
  * Prints one line per run and the median; the model is loaded once, the
  * style is encoded in every run (as for a single CLI stylization). */
 #include <stdio.h>
@@ -19,14 +19,15 @@ static void fill(ccpl_image *img, int size, unsigned seed) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 8) {
-        fprintf(stderr, "usage: bench_stylize art|photo VGG DECODER SCT SIZE RUNS THREADS\n");
+    if (argc != 8 && argc != 9) {
+        fprintf(stderr, "usage: bench_stylize art|photo VGG DECODER SCT SIZE RUNS THREADS [fast|ref]\n");
         return 2;
     }
     ccpl_params p = ccpl_default_params();
     p.mode = strcmp(argv[1], "photo") ? CCPL_MODE_ART : CCPL_MODE_PHOTO;
     const int size = atoi(argv[5]), runs = atoi(argv[6]);
     p.n_threads = atoi(argv[7]);
+    p.engine = argc == 9 && !strcmp(argv[8], "ref") ? CCPL_ENGINE_REF : CCPL_ENGINE_FAST;
     ccpl_error err;
     double t0 = bench_now();
     ccpl_model *m = ccpl_model_load(argv[2], argv[3], argv[4], &p, &err);

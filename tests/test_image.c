@@ -507,6 +507,120 @@ static void test_alloc(void) {
     CHECK(img.data == NULL && img.width == 0, "free");
 }
 
+/* max_pixels of ccpl_image_load_ex / ccpl_image_resize_shorter_ex, and
+ * ccpl_image_save_ex's no_replace. */
+static void test_limits(void) {
+    ccpl_image img = {0, 0, NULL}, out = {0, 0, NULL};
+    ccpl_error err;
+    ccpl_image_load_params lp = ccpl_default_image_load_params();
+    CHECK(lp.max_pixels == 0, "default max_pixels %lld", lp.max_pixels);
+    ccpl_image_save_params sp = ccpl_default_image_save_params();
+    CHECK(sp.jpeg_quality == 95 && sp.no_replace == 0, "default save params");
+
+    /* The limit is inclusive and applies to PNG and JPEG before decoding;
+     * the refused size comes back in out. */
+    const char *names[2] = {"save_src.png", "base.jpg"};
+    for (int i = 0; i < 2; i++) {
+        const char *path = tu_path(dir, names[i]);
+        ccpl_image ref = {0, 0, NULL};
+        CHECK(ccpl_image_load(path, &ref, &err) == CCPL_OK, "%s", err.message);
+        long long px = (long long)ref.width * ref.height;
+        lp.max_pixels = px;
+        CHECK(ccpl_image_load_ex(path, &lp, &img, &err) == CCPL_OK && img.width == ref.width,
+              "%s at its exact size: %s", names[i], err.message);
+        ccpl_image_free(&img);
+        lp.max_pixels = px - 1;
+        CHECK(ccpl_image_load_ex(path, &lp, &img, &err) == CCPL_E_TOO_LARGE &&
+                  err.status == CCPL_E_TOO_LARGE,
+              "%s one pixel over", names[i]);
+        CHECK(img.data == NULL && img.width == ref.width && img.height == ref.height,
+              "%s: refused size %dx%d", names[i], img.width, img.height);
+        CHECK(strstr(err.message, names[i]) && strstr(err.message, "exceeds the limit of"),
+              "message: %s", err.message);
+        ccpl_image_free(&img);
+        /* the limit was for that call only */
+        CHECK(ccpl_image_load(path, &img, &err) == CCPL_OK, "plain load after a refusal: %s",
+              err.message);
+        ccpl_image_free(&img);
+        ccpl_image_free(&ref);
+    }
+    /* The ceiling applies whatever max_pixels says; the size is still told. */
+    lp.max_pixels = 1LL << 40;
+    CHECK(ccpl_image_load_ex(tu_path(dir, "huge_pixels.png"), &lp, &img, &err) ==
+                  CCPL_E_TOO_LARGE &&
+              img.width == 20000 && img.height == 20000 && !img.data,
+          "huge_pixels.png above the ceiling: %dx%d %s", img.width, img.height, err.message);
+    CHECK(ccpl_image_load_ex(tu_path(dir, "huge_side.png"), NULL, &img, &err) ==
+                  CCPL_E_TOO_LARGE && img.width == 70000 && img.height == 1,
+          "huge_side.png: %dx%d", img.width, img.height);
+    ccpl_image_free(&img);
+    /* Other failures leave out empty. */
+    lp.max_pixels = 10;
+    CHECK(ccpl_image_load_ex(tu_path(dir, "notimage.png"), &lp, &img, &err) == CCPL_E_FORMAT &&
+              img.width == 0 && img.height == 0 && !img.data,
+          "not an image under a limit");
+    lp.max_pixels = -1;
+    CHECK(ccpl_image_load_ex(tu_path(dir, "save_src.png"), &lp, &img, &err) ==
+              CCPL_E_INVALID_ARGUMENT,
+          "negative max_pixels");
+
+    /* Resize: the result (and the size-0 copy) is held to the limit. */
+    ccpl_image in = {0, 0, NULL};
+    CHECK(ccpl_image_load(tu_path(dir, "save_src.png"), &in, &err) == CCPL_OK, "%s", err.message);
+    long long px = (long long)in.width * in.height;
+    CHECK(ccpl_image_resize_shorter_ex(&in, 0, 0, px, &out, &err) == CCPL_OK &&
+              out.width == in.width,
+          "copy at the limit: %s", err.message);
+    ccpl_image_free(&out);
+    CHECK(ccpl_image_resize_shorter_ex(&in, 0, 0, px - 1, &out, &err) == CCPL_E_TOO_LARGE &&
+              !out.data && out.width == 0,
+          "copy over the limit");
+    int shorter = in.width < in.height ? in.width : in.height;
+    CHECK(ccpl_image_resize_shorter_ex(&in, 4 * shorter, 0, px, &out, &err) == CCPL_E_TOO_LARGE &&
+              !out.data,
+          "upscale over the limit");
+    CHECK(ccpl_image_resize_shorter_ex(&in, 4 * shorter, 1, px, &out, &err) == CCPL_E_TOO_LARGE &&
+              !out.data,
+          "upscale + crop: the intermediate counts");
+    CHECK(ccpl_image_resize_shorter_ex(&in, shorter / 2, 1, px, &out, &err) == CCPL_OK &&
+              out.width == shorter / 2 && out.height == shorter / 2,
+          "downscale + crop under the limit: %s", err.message);
+    ccpl_image_free(&out);
+    CHECK(ccpl_image_resize_shorter_ex(&in, 0, 0, -1, &out, &err) == CCPL_E_INVALID_ARGUMENT,
+          "negative max_pixels");
+
+    /* no_replace: an existing file is kept byte for byte, nothing is left
+     * behind; a new one is written. */
+    const char *keep = tu_path(outdir, "keep.png");
+    CHECK(write_all(keep, "precious", 8), "write %s", keep);
+    sp.no_replace = 1;
+    CHECK(ccpl_image_save_ex(keep, &in, &sp, &err) == CCPL_E_IO &&
+              strstr(err.message, "keep.png: exists"),
+          "no_replace over an existing file: %s", err.message);
+    size_t len = 0;
+    unsigned char *data = read_all(keep, &len);
+    CHECK(data && len == 8 && memcmp(data, "precious", 8) == 0, "existing file changed");
+    free(data);
+    CHECK(count_temp_files(outdir) == 0, "temporary file left");
+    const char *fresh = tu_path(outdir, "fresh.jpg");
+    sp.jpeg_quality = 80;
+    CHECK(ccpl_image_save_ex(fresh, &in, &sp, &err) == CCPL_OK && err.status == CCPL_OK,
+          "no_replace, new file: %s", err.message);
+    CHECK(ccpl_image_load(fresh, &out, &err) == CCPL_OK && out.width == in.width,
+          "read back: %s", err.message);
+    ccpl_image_free(&out);
+    sp.jpeg_quality = 0;
+    CHECK(ccpl_image_save_ex(tu_path(outdir, "q0.jpg"), &in, &sp, &err) ==
+              CCPL_E_INVALID_ARGUMENT,
+          "quality 0 through params");
+    CHECK(ccpl_image_save_ex(keep, &in, NULL, &err) == CCPL_OK, "NULL params replace: %s",
+          err.message);
+    CHECK(ccpl_image_load(keep, &out, &err) == CCPL_OK && out.width == in.width,
+          "replaced file reads back: %s", err.message);
+    ccpl_image_free(&out);
+    ccpl_image_free(&in);
+}
+
 /* Removes the scratch folder (files and one level of folders). */
 static void remove_tree(const char *path) {
     DIR *d = opendir(path);
@@ -542,6 +656,7 @@ int main(void) {
     test_broken();
     test_resize();
     test_save();
+    test_limits();
     test_float_conversions();
     remove_tree(outdir);
     return tu_finish();

@@ -91,19 +91,21 @@ static void compare_u8(const ccpl__checkpoint *ref64, const char *mode, const ch
     ccpl_image_free(&ref);
 }
 
-static void run_mode(ccpl_mode mode, const char *vgg, const char *fmt) {
+static void run_mode(ccpl_mode mode, const char *vgg, const char *fmt, ccpl_engine engine) {
     const char *mname = mode == CCPL_MODE_ART ? "art" : "photo";
     char dec[256], sct[256], expected[256], expected64[256], label[64];
     snprintf(dec, sizeof dec, "%s_decoder%s.pth", mname, fmt);
     snprintf(sct, sizeof sct, "%s_sct%s.pth", mname, fmt);
     snprintf(expected, sizeof expected, "expected_%s.pth", mname);
     snprintf(expected64, sizeof expected64, "expected_%s_f64.pth", mname);
-    snprintf(label, sizeof label, "%s%s", mname, *fmt ? "/leg" : "/zip");
+    snprintf(label, sizeof label, "%s%s%s", mname, *fmt ? "/leg" : "/zip",
+             engine == CCPL_ENGINE_REF ? "/ref" : "");
     printf("%s: %s %s %s\n", label, vgg, dec, sct);
 
     ccpl_params p = ccpl_default_params();
     p.mode = mode;
     p.n_threads = 2;
+    p.engine = engine;
     ccpl_error err;
     ccpl_model *m = ccpl_model_load(tu_path(dir, vgg), tu_path(dir, dec), tu_path(dir, sct), &p, &err);
     CHECK(m != NULL, "load: %s", err.message);
@@ -330,10 +332,14 @@ int main(void) {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s/model", tu_env("CCPL_FIXTURES"));
     dir = buf;
-    run_mode(CCPL_MODE_ART, "vgg.pth", "");
-    run_mode(CCPL_MODE_ART, "vgg_legacy.pth", "_legacy");
-    run_mode(CCPL_MODE_PHOTO, "vgg.pth", "");
-    run_mode(CCPL_MODE_PHOTO, "vgg_conv3_1_legacy.pth", "_legacy");
+    /* the fast engine (default) on both checkpoint formats, the reference
+       engine (--engine ref) on the zip ones: both meet the same tolerances */
+    run_mode(CCPL_MODE_ART, "vgg.pth", "", CCPL_ENGINE_FAST);
+    run_mode(CCPL_MODE_ART, "vgg_legacy.pth", "_legacy", CCPL_ENGINE_FAST);
+    run_mode(CCPL_MODE_ART, "vgg.pth", "", CCPL_ENGINE_REF);
+    run_mode(CCPL_MODE_PHOTO, "vgg.pth", "", CCPL_ENGINE_FAST);
+    run_mode(CCPL_MODE_PHOTO, "vgg_conv3_1_legacy.pth", "_legacy", CCPL_ENGINE_FAST);
+    run_mode(CCPL_MODE_PHOTO, "vgg.pth", "", CCPL_ENGINE_REF);
     errors();
     progress();
     return tu_finish();

@@ -392,7 +392,7 @@ int main(int argc, char **argv) {
         CHECK(st == CCPL_E_FORMAT && strstr(err.message, "no video stream"), "audio only: %d %s", st, err.message);
     }
     ccpl__video_writer *w = NULL;
-    ccpl__video_writer_params wp = {64, 48, 12, 1, NULL, NULL, 0};
+    ccpl__video_writer_params wp = {64, 48, 12, 1, NULL, NULL, 0, 0};
     st = ccpl__video_writer_open(&w, tu_path(dir, "nodir/out.mp4"), &wp, &err);
     CHECK(st == CCPL_E_IO && strstr(err.message, "nodir/out.mp4") && !w, "unwritable: %d %s", st, err.message);
     st = ccpl__video_writer_open(&w, tu_path(dir, "out.xyz"), &wp, &err);

@@ -16,9 +16,17 @@
  *
  * Thread safety: one model, one thread at a time (a model keeps its last
  * error and its scratch state). Separate models are independent and may be
- * used concurrently from different threads. Styles belong to the model that
- * made them. The library never prints and never exits: every failure comes
- * back as a ccpl_status with a one-line message.
+ * used concurrently from different threads, with the same results as the
+ * same calls made one at a time (tests/test_threads.c). OpenBLAS's thread
+ * count is process-wide: calls on models loaded with equal n_threads run in
+ * parallel, and a call whose n_threads differs from the calls in flight waits
+ * for them to finish. A call sets the calling thread's OpenMP thread count
+ * to the model's n_threads. Results are reproducible for a given n_threads;
+ * another n_threads may change them by float rounding. A program that calls
+ * OpenBLAS itself should not do so while a ccpl call runs, and a progress
+ * callback must not wait for a ccpl call in another thread. Styles belong to
+ * the model that made them. The library never prints and never exits: every
+ * failure comes back as a ccpl_status with a one-line message.
  */
 #ifndef CCPL_CCPL_H
 #define CCPL_CCPL_H
@@ -64,6 +72,13 @@ typedef enum ccpl_mode {
     CCPL_MODE_PHOTO = 1  /* encoder to relu3_1, 256-channel SCT */
 } ccpl_mode;
 
+/* How convolutions are computed. Both give the same result up to float
+ * rounding (the parity tests hold both to the same tolerances). */
+typedef enum ccpl_engine {
+    CCPL_ENGINE_FAST = 0, /* Winograd F(2x2,3x3) for the wide 3x3 layers, sgemm elsewhere */
+    CCPL_ENGINE_REF = 1   /* every layer im2col + sgemm: the plain reference path */
+} ccpl_engine;
+
 /* An 8-bit RGB image, rows top to bottom, pixels interleaved R,G,B,
  * row stride 3*width bytes. Images made by the library are freed with
  * ccpl_image_free. */
@@ -79,6 +94,7 @@ typedef int (*ccpl_progress_fn)(int done, int total, void *user_data);
 typedef struct ccpl_params {
     ccpl_mode mode;           /* CCPL_MODE_ART */
     int n_threads;            /* 0: all available cores */
+    ccpl_engine engine;       /* CCPL_ENGINE_FAST */
     ccpl_progress_fn progress; /* NULL: none; called between layers */
     void *progress_user_data; /* passed to progress */
 } ccpl_params;
@@ -136,10 +152,34 @@ ccpl_status ccpl_stylize(ccpl_model *model, const ccpl_image *content,
 ccpl_status ccpl_image_alloc(ccpl_image *img, int width, int height, ccpl_error *err);
 void ccpl_image_free(ccpl_image *img);
 
+/* Absolute ceilings on images the library makes or reads, whatever the
+ * parameters: a side above CCPL_IMAGE_MAX_SIDE or a width*height above
+ * CCPL_IMAGE_MAX_PIXELS (268 M pixels: 805 MB as RGB, 3.2 GB as a float
+ * tensor) is CCPL_E_TOO_LARGE. */
+#define CCPL_IMAGE_MAX_SIDE 65535
+#define CCPL_IMAGE_MAX_PIXELS (1LL << 28)
+
 /* Loads a PNG or JPEG file (detected by content, not by name). Grey, alpha
  * (dropped) and 16-bit inputs become 8-bit RGB. Truncated or corrupt files
- * are errors. */
+ * are errors. Same as ccpl_image_load_ex with the default parameters, except
+ * that out is left empty on every failure. */
 ccpl_status ccpl_image_load(const char *path, ccpl_image *out, ccpl_error *err);
+
+typedef struct ccpl_image_load_params {
+    long long max_pixels; /* 0 (default): CCPL_IMAGE_MAX_PIXELS; an image with
+                             more pixels (width*height) is refused before its
+                             pixel buffer is allocated; values above the
+                             ceiling act as the ceiling */
+} ccpl_image_load_params;
+
+ccpl_image_load_params ccpl_default_image_load_params(void);
+
+/* ccpl_image_load with limits (params NULL: the defaults). An image over a
+ * limit fails with CCPL_E_TOO_LARGE and, only then, out->width and
+ * out->height hold its size (out->data stays NULL; ccpl_image_free is safe)
+ * so that a caller can say by how much; on other failures out is empty. */
+ccpl_status ccpl_image_load_ex(const char *path, const ccpl_image_load_params *params,
+                               ccpl_image *out, ccpl_error *err);
 
 /* Saves as PNG or JPEG, chosen by the extension (.png, .jpg, .jpeg, any
  * case). Written to a temporary name in the same folder and renamed when
@@ -148,11 +188,35 @@ ccpl_status ccpl_image_load(const char *path, ccpl_image *out, ccpl_error *err);
 ccpl_status ccpl_image_save(const char *path, const ccpl_image *img,
                             int jpeg_quality, ccpl_error *err);
 
+typedef struct ccpl_image_save_params {
+    int jpeg_quality; /* 95: 1..100 (ignored for PNG) */
+    int no_replace;   /* 0: replace an existing file; 1: never replace one:
+                         if path exists when the finished file is renamed into
+                         place (checked atomically by the rename itself), the
+                         call fails with CCPL_E_IO, "PATH: exists (not
+                         replaced)", and the existing file is untouched */
+} ccpl_image_save_params;
+
+ccpl_image_save_params ccpl_default_image_save_params(void);
+
+/* ccpl_image_save with parameters (params NULL: the defaults). */
+ccpl_status ccpl_image_save_ex(const char *path, const ccpl_image *img,
+                               const ccpl_image_save_params *params, ccpl_error *err);
+
 /* The reference pre-processing: scales so that the shorter side is `size`
  * (bilinear with antialiasing, as PIL's resize; aspect kept; size 0 copies),
  * then with crop non-zero takes the centre size x size square. */
 ccpl_status ccpl_image_resize_shorter(const ccpl_image *in, int size, int crop,
                                       ccpl_image *out, ccpl_error *err);
+
+/* The same with a limit on the result: when the resized (then cropped) image
+ * would have more than max_pixels pixels (0: CCPL_IMAGE_MAX_PIXELS, the
+ * ceiling always applies) it fails with CCPL_E_TOO_LARGE before allocating
+ * anything. Applies to size 0 (a copy) as well, and with crop non-zero to the
+ * intermediate resized image too. */
+ccpl_status ccpl_image_resize_shorter_ex(const ccpl_image *in, int size, int crop,
+                                         long long max_pixels, ccpl_image *out,
+                                         ccpl_error *err);
 
 #if defined(CCPL_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop

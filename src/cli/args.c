@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "ops/resize.h"
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
@@ -61,6 +63,80 @@ int cli_parse_float_list(const char *s, float **out) {
     }
     *out = v;
     return k;
+}
+
+int cli_parse_max_pixels(const char *cmd, const char *s, long long *out) {
+    int v;
+    if (cli_parse_int(s, 1, (long)CCPL_IMAGE_MAX_PIXELS, &v))
+        return cli_usage_error(cmd, "--max-pixels must be an integer in 1..%lld, not '%s'",
+                               (long long)CCPL_IMAGE_MAX_PIXELS, s);
+    *out = v;
+    return CLI_OK;
+}
+
+/* The hint for an image of w x h refused under max_pixels: only when the
+ * option can help (the pixel count, not a side, is over, and a higher
+ * --max-pixels would take it). */
+static const char *raise_hint(long long w, long long h, long long max_pixels, char *buf, size_t n) {
+    buf[0] = '\0';
+    if (w > 0 && h > 0 && w <= CCPL_IMAGE_MAX_SIDE && h <= CCPL_IMAGE_MAX_SIDE &&
+        w * h > max_pixels && w * h <= CCPL_IMAGE_MAX_PIXELS)
+        snprintf(buf, n, "; raise it with --max-pixels %lld", w * h);
+    return buf;
+}
+
+int cli_load_image(const char *cmd, const char *path, long long max_pixels, ccpl_image *out) {
+    ccpl_image_load_params lp = ccpl_default_image_load_params();
+    ccpl_error err;
+    char hint[96];
+    lp.max_pixels = max_pixels;
+    ccpl_status st = ccpl_image_load_ex(path, &lp, out, &err);
+    if (st == CCPL_OK) return CLI_OK;
+    if (st == CCPL_E_TOO_LARGE)
+        raise_hint(out->width, out->height, max_pixels, hint, sizeof hint);
+    else
+        hint[0] = '\0';
+    ccpl_image_free(out);
+    fprintf(stderr, "ccpl %s: %s%s\n", cmd, err.message, hint);
+    return CLI_FAIL;
+}
+
+int cli_resize_image(const char *cmd, const char *path, ccpl_image *in, int size, int crop,
+                     long long max_pixels, ccpl_image *out) {
+    ccpl_error err;
+    char hint[96];
+    long long rw = in->width, rh = in->height;
+    if (size > 0) ccpl__resize_shorter_dims(in->width, in->height, size, &rw, &rh);
+    ccpl_status st = ccpl_image_resize_shorter_ex(in, size, crop, max_pixels, out, &err);
+    if (st == CCPL_OK) return CLI_OK;
+    if (st == CCPL_E_TOO_LARGE)
+        raise_hint(rw, rh, max_pixels, hint, sizeof hint);
+    else
+        hint[0] = '\0';
+    fprintf(stderr, "ccpl %s: %s: %s%s\n", cmd, path, err.message, hint);
+    return CLI_FAIL;
+}
+
+int cli_output_exists(const char *cmd, const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return 0;
+    fprintf(stderr, "ccpl %s: %s: exists (--no-clobber)\n", cmd, path);
+    return 1;
+}
+
+int cli_save_image(const char *cmd, const char *path, const ccpl_image *img, int jpeg_quality,
+                   int no_clobber) {
+    ccpl_image_save_params sp = ccpl_default_image_save_params();
+    ccpl_error err;
+    sp.jpeg_quality = jpeg_quality;
+    sp.no_replace = no_clobber;
+    if (ccpl_image_save_ex(path, img, &sp, &err) == CCPL_OK) return CLI_OK;
+    struct stat st;
+    if (no_clobber && err.status == CCPL_E_IO && lstat(path, &st) == 0)
+        fprintf(stderr, "ccpl %s: %s: exists (--no-clobber)\n", cmd, path); /* made meanwhile */
+    else
+        fprintf(stderr, "ccpl %s: %s\n", cmd, err.message);
+    return CLI_FAIL;
 }
 
 int strlist_push(strlist *l, const char *s) {

@@ -28,6 +28,34 @@ int cli_parse_float(const char *s, double lo, double hi, float *out);
 /* Comma-separated floats, each >= 0; *out allocated. Returns count or -1. */
 int cli_parse_float_list(const char *s, float **out);
 
+/* --max-pixels (stylize, video, eval): images and frames with more pixels
+ * are refused before their pixels are read. The default keeps one decoded
+ * image near 300 MB of RGB (1.2 GB as floats) on a machine of a few GB;
+ * CCPL_IMAGE_MAX_PIXELS is the most the option accepts. */
+#define CLI_DEFAULT_MAX_PIXELS 100000000LL
+#define CLI_MAX_PIXELS_HELP(what, resizes)                                               \
+    "      --max-pixels N        refuse " what " of more than N pixels before\n"          \
+    "                            decoding them, and resizes that would make more\n"      \
+    "                            (" resizes "): 1..268435456,\n"                         \
+    "                            default 100000000 (~300 MB RGB, ~1.2 GB as floats)\n"
+/* Parses a --max-pixels value; 0, or a usage error naming the command. */
+int cli_parse_max_pixels(const char *cmd, const char *s, long long *out);
+/* ccpl_image_load_ex with the limit; on failure prints one line
+ * ("ccpl CMD: FILE: ...", naming --max-pixels when it is what refused the
+ * image) and returns CLI_FAIL. */
+int cli_load_image(const char *cmd, const char *path, long long max_pixels, ccpl_image *out);
+/* ccpl_image_resize_shorter_ex of an image loaded from path with the limit;
+ * prints one line naming path on failure. in and out may be the same. */
+int cli_resize_image(const char *cmd, const char *path, ccpl_image *in, int size, int crop,
+                     long long max_pixels, ccpl_image *out);
+/* --no-clobber: when path exists prints "ccpl CMD: PATH: exists (--no-clobber)"
+ * and returns 1; 0 otherwise. */
+int cli_output_exists(const char *cmd, const char *path);
+/* ccpl_image_save_ex (no_clobber: never replace a file, even one made during
+ * the work); prints one line on failure and returns CLI_FAIL. */
+int cli_save_image(const char *cmd, const char *path, const ccpl_image *img, int jpeg_quality,
+                   int no_clobber);
+
 /* A growable list of strings. */
 typedef struct strlist {
     char **items;

@@ -53,6 +53,9 @@ static const char *const HELP_TEMPORAL =
     "  --long-flow DIR|FILE...      flows frame N -> frame K places later\n"
     "  --long-occlusion DIR|FILE... occlusion masks of the long-term flows\n"
     "  --long-invalid DIR|FILE...   invalid masks of the long-term flows\n"
+    "  --max-pixels N               refuse frames and masks of more than N pixels,\n"
+    "                               before decoding them: 1..268435456, default\n"
+    "                               100000000 (~300 MB as RGB, ~1.2 GB as floats)\n"
     "  -h, --help                   this help\n"
     "\n"
     "Frames, flows and masks of one pair must have the same size.\n"
@@ -91,6 +94,9 @@ static const char *const HELP_IMAGE =
     "                           vgg_normalised_conv3_1.pth) (repeatable),\n"
     "                           then CCPL_MODELS, then the built-in models/ folder\n"
     "  -t, --threads N          threads (default 0: all cores)\n"
+    "      --max-pixels N       refuse images of more than N pixels, before decoding\n"
+    "                           them, and resizes that would make more: 1..268435456,\n"
+    "                           default 100000000 (~300 MB as RGB, ~1.2 GB as floats)\n"
     "  -h, --help               this help\n"
     "\n"
     "A content larger than its result is resized (shorter side to the result's, as\n"
@@ -105,6 +111,9 @@ static const char *const HELP_IMAGE =
     "does not fit (one line naming it; the others are still measured), 2 bad usage.\n";
 
 /* ---- shared helpers ------------------------------------------------------ */
+
+/* --max-pixels of the running subcommand (set by its option parsing). */
+static long long g_max_pixels = CLI_DEFAULT_MAX_PIXELS;
 
 /* The last run of decimal digits in the file's stem, or -1 (none, or > 1e9).
  * In CONTENT_stylized_STYLE (ccpl stylize's names) only CONTENT counts. */
@@ -197,10 +206,7 @@ static int load_chw(const char *cmd, const char *path, ccpl__act *a) {
     ccpl_image img = {0};
     ccpl_error err;
     memset(a, 0, sizeof *a);
-    if (ccpl_image_load(path, &img, &err) != CCPL_OK) {
-        fprintf(stderr, "ccpl %s: %s\n", cmd, err.message);
-        return CLI_FAIL;
-    }
+    if (cli_load_image(cmd, path, g_max_pixels, &img) != CLI_OK) return CLI_FAIL;
     if (ccpl__act_alloc(a, 3, img.height, img.width, &err) != CCPL_OK) {
         fprintf(stderr, "ccpl %s: %s: %s\n", cmd, path, err.message);
         ccpl_image_free(&img);
@@ -355,11 +361,7 @@ done:
 /* Clears keep[p] where the mask image is white (any channel >= 128). */
 static int apply_mask(const char *cmd, const char *path, int W, int H, unsigned char *keep) {
     ccpl_image img = {0};
-    ccpl_error err;
-    if (ccpl_image_load(path, &img, &err) != CCPL_OK) {
-        fprintf(stderr, "ccpl %s: %s\n", cmd, err.message);
-        return CLI_FAIL;
-    }
+    if (cli_load_image(cmd, path, g_max_pixels, &img) != CLI_OK) return CLI_FAIL;
     if (img.width != W || img.height != H) {
         fprintf(stderr, "ccpl %s: %s: mask is %dx%d but its flow is %dx%d\n", cmd, path,
                 img.width, img.height, W, H);
@@ -432,10 +434,12 @@ static int eval_temporal(int argc, char **argv) {
         {"long-occlusion", required_argument, 0, 256 + T_LOCC},
         {"long-invalid", required_argument, 0, 256 + T_LINV},
         {"long", required_argument, 0, 'k'},
+        {"max-pixels", required_argument, 0, 'p'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *cmd = "eval temporal";
+    g_max_pixels = CLI_DEFAULT_MAX_PIXELS;
     strlist given[T_NLISTS], files[T_NLISTS];
     memset(given, 0, sizeof given);
     memset(files, 0, sizeof files);
@@ -459,6 +463,12 @@ static int eval_temporal(int argc, char **argv) {
             cur = -1;
             if (cli_parse_int(optarg, 1, 100000, &K)) {
                 rc = cli_usage_error(cmd, "--long must be an integer in 1..100000, not '%s'", optarg);
+                goto done;
+            }
+        } else if (c == 'p') {
+            cur = -1;
+            if (cli_parse_max_pixels(cmd, optarg, &g_max_pixels) != CLI_OK) {
+                rc = CLI_USAGE;
                 goto done;
             }
         } else if (c == 'h') {
@@ -648,13 +658,11 @@ static int load_sized(const char *cmd, const char *path, int size, ccpl__act *a)
     ccpl_image raw = {0}, img = {0};
     ccpl_error err;
     memset(a, 0, sizeof *a);
-    if (ccpl_image_load(path, &raw, &err) != CCPL_OK) {
-        fprintf(stderr, "ccpl %s: %s\n", cmd, err.message);
-        return CLI_FAIL;
-    }
-    ccpl_status st = ccpl_image_resize_shorter(&raw, size, 0, &img, &err);
+    if (cli_load_image(cmd, path, g_max_pixels, &raw) != CLI_OK) return CLI_FAIL;
+    int rc = cli_resize_image(cmd, path, &raw, size, 0, g_max_pixels, &img);
     ccpl_image_free(&raw);
-    if (st != CCPL_OK || ccpl__act_alloc(a, 3, img.height, img.width, &err) != CCPL_OK) {
+    if (rc != CLI_OK) return CLI_FAIL;
+    if (ccpl__act_alloc(a, 3, img.height, img.width, &err) != CCPL_OK) {
         fprintf(stderr, "ccpl %s: %s: %s\n", cmd, path, err.message);
         ccpl_image_free(&img);
         return CLI_FAIL;
@@ -717,7 +725,7 @@ done:
 }
 
 static int eval_image(int argc, char **argv) {
-    enum { O_RESULT_DIR = 256, O_CONTENT_DIR, O_STYLE_DIR, O_VGG, O_MODELS, O_STYLE_SIZE };
+    enum { O_RESULT_DIR = 256, O_CONTENT_DIR, O_STYLE_DIR, O_VGG, O_MODELS, O_STYLE_SIZE, O_MAX_PIXELS };
     static const struct option longopts[] = {
         {"result", required_argument, 0, 'r'},
         {"result-dir", required_argument, 0, O_RESULT_DIR},
@@ -730,10 +738,12 @@ static int eval_image(int argc, char **argv) {
         {"models", required_argument, 0, O_MODELS},
         {"threads", required_argument, 0, 't'},
         {"mode", required_argument, 0, 'm'},
+        {"max-pixels", required_argument, 0, O_MAX_PIXELS},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *cmd = "eval image";
+    g_max_pixels = CLI_DEFAULT_MAX_PIXELS;
     img_opts o;
     memset(&o, 0, sizeof o);
     o.style_size = 512;
@@ -770,6 +780,12 @@ static int eval_image(int argc, char **argv) {
         case 't':
             if (cli_parse_int(optarg, 0, 1024, &o.threads)) {
                 rc = cli_usage_error(cmd, "--threads must be an integer in 0..1024, not '%s'", optarg);
+                goto done;
+            }
+            break;
+        case O_MAX_PIXELS:
+            if (cli_parse_max_pixels(cmd, optarg, &g_max_pixels) != CLI_OK) {
+                rc = CLI_USAGE;
                 goto done;
             }
             break;
@@ -849,9 +865,12 @@ static int eval_image(int argc, char **argv) {
         ccpl__act x = {0};
         if (!used) continue;
         if (load_sized(cmd, o.styles.items[s], o.style_size, &x) == CLI_OK &&
-            encode(cmd, m, o.styles.items[s], &x, &sf[s]) == CLI_OK)
+            encode(cmd, m, o.styles.items[s], &x, &sf[s]) == CLI_OK) {
             style_ok[s] = 1;
-        else
+            /* the style loss needs only each tap's mean and std: keeping the
+               feature maps too cost ~200 MB per 512-pixel style */
+            for (int t = 0; t < sf[s].n; t++) ccpl__act_free(&sf[s].taps[t]);
+        } else
             rc = CLI_FAIL;
         ccpl__act_free(&x);
     }

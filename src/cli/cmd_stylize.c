@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -43,6 +44,10 @@ static const char *const HELP =
     "                            in art mode, 4 in photo mode) as the reference saves it;\n"
     "                            default: crop to the content's size\n"
     "  -t, --threads N           threads (default 0: all cores)\n"
+    "      --engine fast|ref     fast: Winograd F(2x2,3x3) for the wide 3x3 layers\n"
+    "                            (default); ref: im2col + sgemm everywhere, the plain\n"
+    "                            reference path (same results up to float rounding)\n"
+    CLI_MAX_PIXELS_HELP("images", "--content-size, --style-size")
     "\n"
     "Output (written to a temporary name, then renamed: never half-written):\n"
     "  -o, --output FILE         the result, when there is one (format from extension)\n"
@@ -51,6 +56,9 @@ static const char *const HELP =
     "                            (default: output)\n"
     "      --ext png|jpg         format of results in --output-dir (default png)\n"
     "      --jpeg-quality N      1..100 (default 95)\n"
+    "  -n, --no-clobber          never replace an existing file: such a result is\n"
+    "                            reported (\"FILE: exists\"), not computed, and counts\n"
+    "                            as failed\n"
     "  -q, --quiet               no progress line\n"
     "  -h, --help                this help\n"
     "\n"
@@ -59,6 +67,7 @@ static const char *const HELP =
 
 enum {
     OPT_CONTENT_DIR = 256,
+    OPT_ENGINE,
     OPT_STYLE_DIR,
     OPT_VGG,
     OPT_DECODER,
@@ -71,7 +80,8 @@ enum {
     OPT_OUTPUT_DIR,
     OPT_EXT,
     OPT_JPEG_QUALITY,
-    OPT_FULL_OUTPUT
+    OPT_FULL_OUTPUT,
+    OPT_MAX_PIXELS
 };
 
 #define MAX_SIDE 16384
@@ -87,9 +97,12 @@ typedef struct opts {
     int n_weights;
     int full_output;
     int threads;
+    ccpl_engine engine;
     const char *output, *output_dir, *ext;
     int jpeg_quality;
     int quiet;
+    int no_clobber;
+    long long max_pixels;
 } opts;
 
 static int add_dir(const char *cmd, const char *dir, strlist *l) {
@@ -129,10 +142,13 @@ static int parse(int argc, char **argv, opts *o) {
         {"style-weights", required_argument, 0, 'w'},
         {"full-output", no_argument, 0, OPT_FULL_OUTPUT},
         {"threads", required_argument, 0, 't'},
+        {"engine", required_argument, 0, OPT_ENGINE},
         {"output", required_argument, 0, 'o'},
         {"output-dir", required_argument, 0, OPT_OUTPUT_DIR},
         {"ext", required_argument, 0, OPT_EXT},
         {"jpeg-quality", required_argument, 0, OPT_JPEG_QUALITY},
+        {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
+        {"no-clobber", no_argument, 0, 'n'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -142,7 +158,7 @@ static int parse(int argc, char **argv, opts *o) {
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":c:s:m:a:w:t:o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:s:m:a:w:t:o:nqh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': strlist_push(&o->contents, optarg); break;
         case 's': strlist_push(&o->styles, optarg); break;
@@ -180,6 +196,11 @@ static int parse(int argc, char **argv, opts *o) {
             }
             break;
         case OPT_FULL_OUTPUT: o->full_output = 1; break;
+        case OPT_ENGINE:
+            if (!strcmp(optarg, "fast")) o->engine = CCPL_ENGINE_FAST;
+            else if (!strcmp(optarg, "ref")) o->engine = CCPL_ENGINE_REF;
+            else return cli_usage_error(cmd, "--engine must be fast or ref, not '%s'", optarg);
+            break;
         case 't':
             if (cli_parse_int(optarg, 0, 1024, &o->threads))
                 return cli_usage_error(cmd, "--threads must be an integer in 0..1024, not '%s'", optarg);
@@ -195,6 +216,10 @@ static int parse(int argc, char **argv, opts *o) {
             if (cli_parse_int(optarg, 1, 100, &o->jpeg_quality))
                 return cli_usage_error(cmd, "--jpeg-quality must be an integer in 1..100, not '%s'", optarg);
             break;
+        case OPT_MAX_PIXELS:
+            if (cli_parse_max_pixels(cmd, optarg, &o->max_pixels) != CLI_OK) return CLI_USAGE;
+            break;
+        case 'n': o->no_clobber = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': fputs(HELP, stdout); return -1;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
@@ -230,51 +255,86 @@ typedef struct style_item {
     ccpl_style *style;
 } style_item;
 
-static int load_resized(const char *path, int size, int crop, ccpl_image *out) {
-    ccpl_error err;
+/* Loads path (refused over --max-pixels before decoding) and resizes it
+ * (refused when the result would be over --max-pixels). */
+static int load_resized(const opts *o, const char *path, int size, int crop, ccpl_image *out) {
     ccpl_image raw = {0};
-    if (ccpl_image_load(path, &raw, &err) != CCPL_OK) {
-        fprintf(stderr, "ccpl stylize: %s\n", err.message);
-        return CLI_FAIL;
-    }
-    ccpl_status st = ccpl_image_resize_shorter(&raw, size, crop, out, &err);
+    if (cli_load_image("stylize", path, o->max_pixels, &raw) != CLI_OK) return CLI_FAIL;
+    int rc = cli_resize_image("stylize", path, &raw, size, crop, o->max_pixels, out);
     ccpl_image_free(&raw);
-    if (st != CCPL_OK) {
-        fprintf(stderr, "ccpl stylize: %s: %s\n", path, err.message);
-        return CLI_FAIL;
-    }
-    return CLI_OK;
+    return rc;
 }
 
-static int save(const opts *o, const char *content, const char *style, const ccpl_image *img) {
-    char path[4096], cstem[1024], sstem[1024];
+/* Where the result of content with style (NULL: the mix) goes. */
+static void output_path(const opts *o, const char *content, const char *style, char *path, size_t n) {
+    char cstem[1024], sstem[1024];
     if (o->output) {
-        snprintf(path, sizeof path, "%s", o->output);
+        snprintf(path, n, "%s", o->output);
     } else {
         cli_stem(content, cstem, sizeof cstem);
         if (style) {
             cli_stem(style, sstem, sizeof sstem);
-            snprintf(path, sizeof path, "%s/%s_stylized_%s.%s", o->output_dir, cstem, sstem, o->ext);
+            snprintf(path, n, "%s/%s_stylized_%s.%s", o->output_dir, cstem, sstem, o->ext);
         } else {
-            snprintf(path, sizeof path, "%s/%s_interpolation.%s", o->output_dir, cstem, o->ext);
+            snprintf(path, n, "%s/%s_interpolation.%s", o->output_dir, cstem, o->ext);
         }
     }
-    ccpl_error err;
-    if (ccpl_image_save(path, img, o->jpeg_quality, &err) != CCPL_OK) {
-        fprintf(stderr, "ccpl stylize: %s\n", err.message);
-        return CLI_FAIL;
-    }
-    return CLI_OK;
+}
+
+/* With --no-clobber: 1 (reported) when the result's file exists already. */
+static int skip_existing(const opts *o, const char *content, const char *style) {
+    char path[4096];
+    if (!o->no_clobber) return 0;
+    output_path(o, content, style, path, sizeof path);
+    return cli_output_exists("stylize", path);
+}
+
+/* With --no-clobber: whether any result's file is still missing (silent). */
+static int any_result_left(const opts *o) {
+    char path[4096];
+    struct stat st;
+    for (int c = 0; c < o->contents.n; c++)
+        for (int s = 0; s < (o->weights ? 1 : o->styles.n); s++) {
+            output_path(o, o->contents.items[c], o->weights ? NULL : o->styles.items[s], path, sizeof path);
+            if (lstat(path, &st) != 0) return 1;
+        }
+    return 0;
+}
+
+static int save(const opts *o, const char *content, const char *style, const ccpl_image *img) {
+    char path[4096];
+    output_path(o, content, style, path, sizeof path);
+    return cli_save_image("stylize", path, img, o->jpeg_quality, o->no_clobber);
 }
 
 /* Stylizes one content with the styles (one result each, or one mixed). */
 static int run_content(const opts *o, ccpl_model *m, const char *cpath, style_item *styles,
                        int n_styles, progress *pr) {
     ccpl_image content = {0}, out = {0};
-    int rc = load_resized(cpath, o->content_size, o->crop, &content);
-    if (rc != CLI_OK) {
+    int rc = CLI_OK;
+    /* --no-clobber: a result whose file exists is reported and skipped
+     * before any work; with none left the content is not even read. */
+    unsigned char *skip = calloc((size_t)n_styles, 1);
+    if (!skip) return CLI_FAIL;
+    int todo = 0;
+    if (o->weights) {
+        if (skip_existing(o, cpath, NULL)) rc = CLI_FAIL;
+        else todo = 1;
+    } else {
+        for (int i = 0; i < n_styles; i++) {
+            if (!styles[i].img.data) continue; /* failed to load: reported already */
+            if (skip_existing(o, cpath, styles[i].path)) {
+                skip[i] = 1;
+                rc = CLI_FAIL;
+            } else {
+                todo++;
+            }
+        }
+    }
+    if (todo == 0 || load_resized(o, cpath, o->content_size, o->crop, &content) != CLI_OK) {
         pr->done += o->weights ? 1 : n_styles;
-        return rc;
+        free(skip);
+        return todo == 0 ? rc : CLI_FAIL;
     }
     ccpl_style **enc = calloc((size_t)n_styles, sizeof *enc);
     ccpl_stylize_params sp = ccpl_default_stylize_params();
@@ -282,10 +342,11 @@ static int run_content(const opts *o, ccpl_model *m, const char *cpath, style_it
     sp.full_output = o->full_output;
     if (!enc) {
         ccpl_image_free(&content);
+        free(skip);
         return CLI_FAIL;
     }
     for (int i = 0; i < n_styles; i++) {
-        if (!styles[i].img.data) continue; /* failed to load: reported already */
+        if (!styles[i].img.data || skip[i]) continue; /* failed to load (reported), or skipped */
         enc[i] = styles[i].style;
         if (o->preserve && !(enc[i] = ccpl_style_new(m, &styles[i].img, &content))) {
             fprintf(stderr, "ccpl stylize: %s with %s: %s\n", styles[i].path, cpath, ccpl_model_error(m));
@@ -324,6 +385,7 @@ static int run_content(const opts *o, ccpl_model *m, const char *cpath, style_it
     if (o->preserve)
         for (int i = 0; i < n_styles; i++) ccpl_style_free(enc[i]);
     free(enc);
+    free(skip);
     ccpl_image_free(&content);
     return rc;
 }
@@ -335,6 +397,7 @@ int cmd_stylize(int argc, char **argv) {
     o.alpha = 1.0f;
     o.ext = "png";
     o.jpeg_quality = 95;
+    o.max_pixels = CLI_DEFAULT_MAX_PIXELS;
     int rc = parse(argc, argv, &o);
     ccpl_model *m = NULL;
     style_item *styles = NULL;
@@ -349,6 +412,15 @@ int cmd_stylize(int argc, char **argv) {
         goto done;
     }
 
+    if (o.no_clobber && !any_result_left(&o)) {
+        /* every result exists: say so without loading anything */
+        for (int c = 0; c < o.contents.n; c++)
+            for (int s = 0; s < (o.weights ? 1 : o.styles.n); s++)
+                skip_existing(&o, o.contents.items[c], o.weights ? NULL : o.styles.items[s]);
+        rc = CLI_FAIL;
+        goto done;
+    }
+
     char vgg[4096], dec[4096], sct[4096];
     if (cli_resolve_models("stylize", &o.mp, o.mode, vgg, dec, sct, sizeof vgg) != 0) {
         rc = CLI_FAIL;
@@ -357,6 +429,7 @@ int cmd_stylize(int argc, char **argv) {
     ccpl_params p = ccpl_default_params();
     p.mode = o.mode;
     p.n_threads = o.threads;
+    p.engine = o.engine;
     ccpl_error err;
     if (!(m = ccpl_model_load(vgg, dec, sct, &p, &err))) {
         fprintf(stderr, "ccpl stylize: %s\n", err.message);
@@ -373,7 +446,7 @@ int cmd_stylize(int argc, char **argv) {
     int usable = 0;
     for (int i = 0; i < o.styles.n; i++) {
         styles[i].path = o.styles.items[i];
-        if (load_resized(styles[i].path, o.style_size, o.crop, &styles[i].img) != CLI_OK) {
+        if (load_resized(&o, styles[i].path, o.style_size, o.crop, &styles[i].img) != CLI_OK) {
             rc = CLI_FAIL;
             continue;
         }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "io/video_reader.h"
@@ -30,6 +31,10 @@ static const char *const HELP =
     "                            named like the input frames or frame_000001.png\n"
     "      --fps R               frame rate of a folder input, N or N/D (default 25)\n"
     "      --max-frames N        stop after N frames (default 0: all)\n"
+    "  -n, --no-clobber          never replace an existing file: an existing output\n"
+    "                            video fails at once; in a folder, each existing\n"
+    "                            frame file is reported (\"FILE: exists\"), not\n"
+    "                            computed, and the run goes on but exits 1\n"
     "\n"
     "Model (as in 'ccpl stylize'):\n"
     "  -m, --mode art|photo      artistic or photo-realistic; default art\n"
@@ -43,13 +48,17 @@ static const char *const HELP =
     "      --preserve-color      recolour the style to the first frame's colours\n"
     "                            (once, so that colours stay steady over time)\n"
     "  -t, --threads N           threads (default 0: all cores)\n"
+    "      --engine fast|ref     fast: Winograd F(2x2,3x3) for the wide 3x3 layers\n"
+    "                            (default); ref: im2col + sgemm everywhere, the plain\n"
+    "                            reference path (same results up to float rounding)\n"
+    CLI_MAX_PIXELS_HELP("frames and images", "--size, --style-size")
     "  -q, --quiet               no progress line\n"
     "  -h, --help                this help\n"
     "\n"
     "Exit status: 0 written, 1 a file could not be read or written or the run was\n"
     "interrupted (no output video is left behind), 2 bad usage.\n";
 
-enum { OPT_VGG = 256, OPT_DECODER, OPT_SCT, OPT_MODELS, OPT_SIZE, OPT_STYLE_SIZE, OPT_PRESERVE, OPT_FPS, OPT_MAX };
+enum { OPT_VGG = 256, OPT_DECODER, OPT_SCT, OPT_MODELS, OPT_SIZE, OPT_STYLE_SIZE, OPT_PRESERVE, OPT_FPS, OPT_MAX, OPT_MAX_PIXELS, OPT_ENGINE };
 
 #define CMD "video"
 #define MAX_SIDE 16384
@@ -61,7 +70,10 @@ typedef struct opts {
     int size, style_size;
     float alpha;
     int preserve, threads, quiet, max_frames;
+    ccpl_engine engine;
     int fps_num, fps_den;
+    int no_clobber;
+    long long max_pixels;
 } opts;
 
 static volatile sig_atomic_t g_stop;
@@ -98,8 +110,11 @@ static int parse(int argc, char **argv, opts *o) {
         {"preserve-color", no_argument, 0, OPT_PRESERVE},
         {"preserve-colour", no_argument, 0, OPT_PRESERVE},
         {"threads", required_argument, 0, 't'},
+        {"engine", required_argument, 0, OPT_ENGINE},
         {"fps", required_argument, 0, OPT_FPS},
         {"max-frames", required_argument, 0, OPT_MAX},
+        {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
+        {"no-clobber", no_argument, 0, 'n'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -107,7 +122,7 @@ static int parse(int argc, char **argv, opts *o) {
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":i:s:o:m:a:t:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":i:s:o:m:a:t:nqh", longopts, NULL)) != -1) {
         switch (c) {
         case 'i': o->input = optarg; break;
         case 's': o->style = optarg; break;
@@ -134,6 +149,11 @@ static int parse(int argc, char **argv, opts *o) {
                 return cli_usage_error(CMD, "--alpha must be a number in [0,1], not '%s'", optarg);
             break;
         case OPT_PRESERVE: o->preserve = 1; break;
+        case OPT_ENGINE:
+            if (!strcmp(optarg, "fast")) o->engine = CCPL_ENGINE_FAST;
+            else if (!strcmp(optarg, "ref")) o->engine = CCPL_ENGINE_REF;
+            else return cli_usage_error(CMD, "--engine must be fast or ref, not '%s'", optarg);
+            break;
         case 't':
             if (cli_parse_int(optarg, 0, 1024, &o->threads))
                 return cli_usage_error(CMD, "--threads must be an integer in 0..1024, not '%s'", optarg);
@@ -146,6 +166,10 @@ static int parse(int argc, char **argv, opts *o) {
             if (cli_parse_int(optarg, 0, 2000000000, &o->max_frames))
                 return cli_usage_error(CMD, "--max-frames must be an integer >= 0, not '%s'", optarg);
             break;
+        case OPT_MAX_PIXELS:
+            if (cli_parse_max_pixels(CMD, optarg, &o->max_pixels) != CLI_OK) return CLI_USAGE;
+            break;
+        case 'n': o->no_clobber = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': fputs(HELP, stdout); return -1;
         case ':': return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
@@ -172,6 +196,7 @@ typedef struct source {
     strlist files;
     int next;
     int size, even;
+    long long max_pixels;
     const char *name; /* current frame's file (folder input) */
 } source;
 
@@ -199,16 +224,10 @@ static int source_next(source *s, ccpl_image *img, int *got) {
     s->name = s->files.items[s->next++];
     ccpl_image raw = {0};
     ccpl_image_free(img);
-    if (ccpl_image_load(s->name, &raw, &err) != CCPL_OK) {
-        fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
-        return CLI_FAIL;
-    }
-    ccpl_status st = ccpl_image_resize_shorter(&raw, s->size, 0, img, &err);
+    if (cli_load_image(CMD, s->name, s->max_pixels, &raw) != CLI_OK) return CLI_FAIL;
+    int rc = cli_resize_image(CMD, s->name, &raw, s->size, 0, s->max_pixels, img);
     ccpl_image_free(&raw);
-    if (st != CCPL_OK) {
-        fprintf(stderr, "ccpl " CMD ": %s: %s\n", s->name, err.message);
-        return CLI_FAIL;
-    }
+    if (rc != CLI_OK) return CLI_FAIL;
     if (s->even) crop_even(img);
     *got = 1;
     return CLI_OK;
@@ -242,6 +261,7 @@ static int open_writer(ccpl__video_writer **vw, const opts *o, int w, int h, int
     wp.fps_num = fps_num;
     wp.fps_den = fps_den;
     wp.audio_source = audio_source;
+    wp.no_replace = o->no_clobber;
     if (ccpl__video_writer_open(vw, o->output, &wp, &err) != CCPL_OK) {
         fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
         return CLI_FAIL;
@@ -256,6 +276,7 @@ int cmd_video(int argc, char **argv) {
     o.alpha = 1.0f;
     o.fps_num = 25;
     o.fps_den = 1;
+    o.max_pixels = CLI_DEFAULT_MAX_PIXELS;
     int rc = parse(argc, argv, &o);
     source src;
     memset(&src, 0, sizeof src);
@@ -274,10 +295,15 @@ int cmd_video(int argc, char **argv) {
     int to_dir = output_is_dir(o.output);
     int fps_num = o.fps_num, fps_den = o.fps_den;
     long long total = 0;
+    int skipped = 0; /* --no-clobber: frame files that existed */
+
+    /* An existing output video with --no-clobber: nothing to do. */
+    if (o.no_clobber && !to_dir && cli_output_exists(CMD, o.output)) goto done;
 
     /* Input first: a bad video fails before the models are loaded. */
     src.size = o.size;
     src.even = !to_dir;
+    src.max_pixels = o.max_pixels;
     if (cli_is_dir(o.input)) {
         if (cli_list_images(o.input, &src.files) != 0) {
             fprintf(stderr, "ccpl " CMD ": %s: %s\n", o.input, strerror(errno));
@@ -289,13 +315,19 @@ int cmd_video(int argc, char **argv) {
         }
         total = src.files.n;
     } else {
-        if (ccpl__video_reader_open(&src.vr, o.input, &err) != CCPL_OK) {
-            fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
+        if (ccpl__video_reader_open_ex(&src.vr, o.input, o.max_pixels, &err) != CCPL_OK) {
+            fprintf(stderr, "ccpl " CMD ": %s%s\n", err.message,
+                    err.status == CCPL_E_TOO_LARGE && o.max_pixels < CCPL_IMAGE_MAX_PIXELS ? "; raise it with --max-pixels" : "");
             goto done;
         }
         const ccpl__video_info *vi = ccpl__video_reader_info(src.vr);
         int w, h;
         even_size(vi->width, vi->height, o.size, &w, &h);
+        if ((long long)w * h > o.max_pixels) { /* --size makes the frames larger than the limit */
+            fprintf(stderr, "ccpl " CMD ": %s: frames scaled to %dx%d (%lld pixels) exceed the limit of %lld pixels; raise it with --max-pixels %lld\n",
+                    o.input, w, h, (long long)w * h, o.max_pixels, (long long)w * h);
+            goto done;
+        }
         if ((w != vi->width || h != vi->height) && ccpl__video_reader_set_size(src.vr, w, h, &err) != CCPL_OK) {
             fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
             goto done;
@@ -328,6 +360,7 @@ int cmd_video(int argc, char **argv) {
     ccpl_params p = ccpl_default_params();
     p.mode = o.mode;
     p.n_threads = o.threads;
+    p.engine = o.engine;
     p.progress = cancel_cb;
     if (!(m = ccpl_model_load(vgg, dec, sct, &p, &err))) {
         fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
@@ -335,16 +368,10 @@ int cmd_video(int argc, char **argv) {
     }
     {
         ccpl_image raw = {0};
-        if (ccpl_image_load(o.style, &raw, &err) != CCPL_OK) {
-            fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
-            goto done;
-        }
-        ccpl_status st = ccpl_image_resize_shorter(&raw, o.style_size, 0, &style_img, &err);
+        if (cli_load_image(CMD, o.style, o.max_pixels, &raw) != CLI_OK) goto done;
+        int st = cli_resize_image(CMD, o.style, &raw, o.style_size, 0, o.max_pixels, &style_img);
         ccpl_image_free(&raw);
-        if (st != CCPL_OK) {
-            fprintf(stderr, "ccpl " CMD ": %s: %s\n", o.style, err.message);
-            goto done;
-        }
+        if (st != CLI_OK) goto done;
     }
 
     ccpl_stylize_params sp = ccpl_default_stylize_params();
@@ -355,7 +382,7 @@ int cmd_video(int argc, char **argv) {
     int n = 0, got = 0, interrupted = 0;
     for (;;) {
         if (g_stop) { interrupted = 1; break; }
-        if (o.max_frames > 0 && n >= o.max_frames) break;
+        if (o.max_frames > 0 && n + skipped >= o.max_frames) break;
         if (source_next(&src, &frame, &got) != CLI_OK) goto done;
         if (!got) break;
         if (!style) { /* once, with the first frame as the colour reference if asked */
@@ -365,20 +392,30 @@ int cmd_video(int argc, char **argv) {
                 goto done;
             }
         }
+        char path[4096];
+        if (to_dir) {
+            if (src.name) snprintf(path, sizeof path, "%s/%s", o.output, cli_basename(src.name));
+            else snprintf(path, sizeof path, "%s/frame_%06d.png", o.output, n + skipped + 1);
+            if (o.no_clobber && cli_output_exists(CMD, path)) {
+                skipped++;
+                continue;
+            }
+        }
         if (pr.done >= pr.total) pr.total = pr.done + 1;
         progress_update(&pr, label);
         if (ccpl_stylize(m, &frame, &style, NULL, 1, &sp, &out) != CCPL_OK) {
             if (g_stop || ccpl_model_status(m) == CCPL_E_CANCELLED) { interrupted = 1; break; }
-            fprintf(stderr, "ccpl " CMD ": %s frame %d: %s\n", src.name ? src.name : o.input, n + 1, ccpl_model_error(m));
+            fprintf(stderr, "ccpl " CMD ": %s frame %d: %s\n", src.name ? src.name : o.input, n + skipped + 1, ccpl_model_error(m));
             goto done;
         }
         if (to_dir) {
-            char path[4096];
-            if (src.name) snprintf(path, sizeof path, "%s/%s", o.output, cli_basename(src.name));
-            else snprintf(path, sizeof path, "%s/frame_%06d.png", o.output, n + 1);
-            if (ccpl_image_save(path, &out, 95, &err) != CCPL_OK) {
-                fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
-                goto done;
+            struct stat sb;
+            if (cli_save_image(CMD, path, &out, 95, o.no_clobber) != CLI_OK) {
+                if (!o.no_clobber || lstat(path, &sb) != 0) goto done;
+                skipped++; /* made while this frame was computed: kept, reported */
+                ccpl_image_free(&out);
+                pr.done = n + skipped;
+                continue;
             }
         } else {
             /* frame folders: the first frame gives the size */
@@ -396,7 +433,7 @@ int cmd_video(int argc, char **argv) {
         }
         ccpl_image_free(&out);
         n++;
-        pr.done = n;
+        pr.done = n + skipped;
     }
     progress_end(&pr);
     if (interrupted || g_stop) {
@@ -408,7 +445,7 @@ int cmd_video(int argc, char **argv) {
             fprintf(stderr, "ccpl " CMD ": interrupted after %d frames; %s not written\n", n, o.output);
         goto done;
     }
-    if (n == 0) {
+    if (n + skipped == 0) {
         fprintf(stderr, "ccpl " CMD ": %s: no frames\n", o.input);
         goto done;
     }
@@ -422,7 +459,7 @@ int cmd_video(int argc, char **argv) {
             goto done;
         }
     }
-    rc = CLI_OK;
+    rc = skipped ? CLI_FAIL : CLI_OK; /* --no-clobber: existing frames were reported */
 
 done:
     ccpl__video_writer_abort(vw); /* a failure leaves no output file */

@@ -4,6 +4,9 @@
  * (same file system). mkstemp creates it 0600; it is widened to what a plain
  * fopen would have given (the mode of the file being replaced, or 0666 less
  * the umask) so that saving through this path changes no permissions. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* syscall() for renameat2 */
+#endif
 #include "io/atomic_file.h"
 
 #include <errno.h>
@@ -12,6 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
 
 #include "core/error.h"
 
@@ -51,6 +57,7 @@ ccpl_status ccpl__atomic_open(ccpl__atomic_file *af, const char *path, ccpl_erro
     af->fp = NULL;
     af->final_path = NULL;
     af->temp_path = NULL;
+    af->no_replace = 0;
     if (!path || !*path) return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "empty output path");
 
     /* dir = everything up to the last '/', base = the rest. */
@@ -113,9 +120,13 @@ ccpl_status ccpl__atomic_commit(ccpl__atomic_file *af, ccpl_error *err) {
         ccpl__atomic_abort(af);
         return CCPL_E_IO;
     }
-    if (rename(af->temp_path, af->final_path) != 0) {
+    if (af->no_replace ? ccpl__rename_noreplace(af->temp_path, af->final_path) != 0
+                       : rename(af->temp_path, af->final_path) != 0) {
         e = errno;
-        ccpl__fail(err, CCPL_E_IO, "%s: cannot replace the file: %s", path, strerror(e));
+        if (af->no_replace && e == EEXIST)
+            ccpl__fail(err, CCPL_E_IO, "%s: exists (not replaced)", path);
+        else
+            ccpl__fail(err, CCPL_E_IO, "%s: cannot replace the file: %s", path, strerror(e));
         ccpl__atomic_abort(af);
         return CCPL_E_IO;
     }
@@ -148,4 +159,41 @@ void ccpl__atomic_abort(ccpl__atomic_file *af) {
     if (af->fp) fclose(af->fp);
     if (af->temp_path) unlink(af->temp_path);
     release(af);
+}
+
+/* errno values by which a file system says it lacks a way of renaming. */
+static int unsupported(int e) {
+    if (e == ENOSYS || e == EINVAL || e == EPERM || e == ENOTSUP) return 1;
+#if EOPNOTSUPP != ENOTSUP
+    if (e == EOPNOTSUPP) return 1;
+#endif
+    return 0;
+}
+
+int ccpl__rename_noreplace(const char *from, const char *to) {
+#if defined(__linux__) && defined(SYS_renameat2)
+    /* RENAME_NOREPLACE is 1 in <linux/fs.h>; not every libc names it. */
+    if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1u) == 0) return 0;
+    if (!unsupported(errno)) return -1; /* EEXIST included */
+#endif
+    /* link() fails with EEXIST if `to` exists, atomically; the temporary name
+     * is then dropped. */
+    if (link(from, to) == 0) {
+        (void)unlink(from);
+        return 0;
+    }
+    if (!unsupported(errno)) return -1;
+    /* No hard links: reserve the name, then replace our own empty file. A
+     * file made between the two steps by someone replacing ours is the only
+     * gap left. */
+    int fd = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) return -1;
+    close(fd);
+    if (rename(from, to) != 0) {
+        int e = errno;
+        (void)unlink(to);
+        errno = e;
+        return -1;
+    }
+    return 0;
 }

@@ -13,14 +13,45 @@
 #include "io/image_internal.h"
 #include "ops/resize.h"
 
-ccpl_status ccpl__image_check_dims(const char *path, long long w, long long h, ccpl_error *err) {
+/* The limits of the ccpl_image_load_ex call running on this thread, read by
+ * the decoders through ccpl__image_check_dims (their interface predates the
+ * limit). Set for the duration of one call only; the size of an image
+ * refused for its size is kept so that the call can report it. */
+static _Thread_local struct {
+    long long max_pixels; /* 0 outside a call: the ceiling */
+    long long w, h;       /* of the last image refused as too large */
+    int refused;
+} load_limits;
+
+static long long effective_max_pixels(long long max_pixels) {
+    return max_pixels <= 0 || max_pixels > CCPL__IMAGE_MAX_PIXELS ? CCPL__IMAGE_MAX_PIXELS
+                                                                  : max_pixels;
+}
+
+ccpl_status ccpl__image_check_dims_max(const char *path, long long w, long long h,
+                                       long long max_pixels, ccpl_error *err) {
     if (w <= 0 || h <= 0)
         return ccpl__fail(err, CCPL_E_FORMAT, "%s: image has no pixels (%lldx%lld)", path, w, h);
-    if (w > CCPL__IMAGE_MAX_SIDE || h > CCPL__IMAGE_MAX_SIDE || w * h > CCPL__IMAGE_MAX_PIXELS)
+    long long limit = effective_max_pixels(max_pixels);
+    if (w > CCPL__IMAGE_MAX_SIDE || h > CCPL__IMAGE_MAX_SIDE)
         return ccpl__fail(err, CCPL_E_TOO_LARGE,
-                          "%s: image of %lldx%lld exceeds the limit (%d per side, %ld pixels)",
-                          path, w, h, CCPL__IMAGE_MAX_SIDE, CCPL__IMAGE_MAX_PIXELS);
+                          "%s: image of %lldx%lld exceeds the limit (%d per side, %lld pixels)",
+                          path, w, h, CCPL__IMAGE_MAX_SIDE, limit);
+    if (w * h > limit) /* both <= 65535: no overflow */
+        return ccpl__fail(err, CCPL_E_TOO_LARGE,
+                          "%s: image of %lldx%lld (%lld pixels) exceeds the limit of %lld pixels",
+                          path, w, h, w * h, limit);
     return CCPL_OK;
+}
+
+ccpl_status ccpl__image_check_dims(const char *path, long long w, long long h, ccpl_error *err) {
+    ccpl_status st = ccpl__image_check_dims_max(path, w, h, load_limits.max_pixels, err);
+    if (st == CCPL_E_TOO_LARGE) {
+        load_limits.w = w;
+        load_limits.h = h;
+        load_limits.refused = 1;
+    }
+    return st;
 }
 
 ccpl_status ccpl_image_alloc(ccpl_image *img, int width, int height, ccpl_error *err) {
@@ -30,7 +61,7 @@ ccpl_status ccpl_image_alloc(ccpl_image *img, int width, int height, ccpl_error 
     if (width <= 0 || height <= 0)
         return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "image size %dx%d is not positive",
                           width, height);
-    ccpl_status st = ccpl__image_check_dims("image", width, height, err);
+    ccpl_status st = ccpl__image_check_dims_max("image", width, height, 0, err);
     if (st != CCPL_OK) return st;
     size_t bytes;
     if (!ccpl__mul4_ok(&bytes, (size_t)width, (size_t)height, 3, 1))
@@ -59,14 +90,32 @@ static ccpl_status check_image(const ccpl_image *img, const char *what, ccpl_err
     if (img->width <= 0 || img->height <= 0)
         return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "%s: image size %dx%d is not positive",
                           what, img->width, img->height);
-    return ccpl__image_check_dims(what, img->width, img->height, err);
+    return ccpl__image_check_dims_max(what, img->width, img->height, 0, err);
+}
+
+ccpl_image_load_params ccpl_default_image_load_params(void) {
+    ccpl_image_load_params p;
+    memset(&p, 0, sizeof p);
+    p.max_pixels = 0; /* the ceiling */
+    return p;
 }
 
 ccpl_status ccpl_image_load(const char *path, ccpl_image *out, ccpl_error *err) {
+    ccpl_status st = ccpl_image_load_ex(path, NULL, out, err);
+    if (st != CCPL_OK && out) out->width = out->height = 0; /* empty on any failure, as always */
+    return st;
+}
+
+ccpl_status ccpl_image_load_ex(const char *path, const ccpl_image_load_params *params,
+                               ccpl_image *out, ccpl_error *err) {
     if (!out) return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "ccpl_image_load: out is NULL");
     out->width = out->height = 0;
     out->data = NULL;
     if (!path || !*path) return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "empty image path");
+    ccpl_image_load_params p = params ? *params : ccpl_default_image_load_params();
+    if (p.max_pixels < 0)
+        return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "%s: max_pixels %lld is negative", path,
+                          p.max_pixels);
 
     FILE *fp = fopen(path, "rb");
     if (!fp) return ccpl__fail(err, CCPL_E_IO, "%s: %s", path, strerror(errno));
@@ -75,6 +124,8 @@ ccpl_status ccpl_image_load(const char *path, ccpl_image *out, ccpl_error *err) 
     size_t n = fread(magic, 1, sizeof magic, fp);
     ccpl_status st;
     static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    load_limits.max_pixels = p.max_pixels;
+    load_limits.refused = 0;
     if (n < sizeof magic && ferror(fp)) {
         st = ccpl__fail(err, CCPL_E_IO, "%s: %s", path, strerror(errno ? errno : EIO));
     } else if (n == 0) {
@@ -92,6 +143,14 @@ ccpl_status ccpl_image_load(const char *path, ccpl_image *out, ccpl_error *err) 
         st = ccpl__fail(err, CCPL_E_FORMAT, "%s: not a PNG or JPEG image", path);
     }
     fclose(fp);
+    if (st == CCPL_E_TOO_LARGE && load_limits.refused && out->data == NULL) {
+        /* Tell the caller the size it refused (both fit an int: libpng and
+         * libjpeg keep sides below 2^31). */
+        out->width = load_limits.w > 0x7fffffff ? 0x7fffffff : (int)load_limits.w;
+        out->height = load_limits.h > 0x7fffffff ? 0x7fffffff : (int)load_limits.h;
+    }
+    load_limits.max_pixels = 0;
+    load_limits.refused = 0;
     if (st == CCPL_OK) ccpl__clear(err);
     return st;
 }
@@ -106,24 +165,41 @@ static int format_from_name(const char *path) {
     return 0;
 }
 
+ccpl_image_save_params ccpl_default_image_save_params(void) {
+    ccpl_image_save_params p;
+    memset(&p, 0, sizeof p);
+    p.jpeg_quality = 95;
+    p.no_replace = 0;
+    return p;
+}
+
 ccpl_status ccpl_image_save(const char *path, const ccpl_image *img, int jpeg_quality,
                             ccpl_error *err) {
+    ccpl_image_save_params p = ccpl_default_image_save_params();
+    p.jpeg_quality = jpeg_quality;
+    return ccpl_image_save_ex(path, img, &p, err);
+}
+
+ccpl_status ccpl_image_save_ex(const char *path, const ccpl_image *img,
+                               const ccpl_image_save_params *params, ccpl_error *err) {
+    ccpl_image_save_params p = params ? *params : ccpl_default_image_save_params();
     if (!path || !*path) return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "empty output path");
     int fmt = format_from_name(path);
     if (!fmt)
         return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
                           "%s: unknown image type (use .png, .jpg or .jpeg)", path);
-    if (fmt == 2 && (jpeg_quality < 1 || jpeg_quality > 100))
+    if (fmt == 2 && (p.jpeg_quality < 1 || p.jpeg_quality > 100))
         return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
-                          "%s: JPEG quality %d is outside 1..100", path, jpeg_quality);
+                          "%s: JPEG quality %d is outside 1..100", path, p.jpeg_quality);
     ccpl_status st = check_image(img, path, err);
     if (st != CCPL_OK) return st;
 
     ccpl__atomic_file af;
     st = ccpl__atomic_open(&af, path, err);
     if (st != CCPL_OK) return st;
+    af.no_replace = p.no_replace != 0;
     st = fmt == 1 ? ccpl__png_write(af.fp, path, img, err)
-                  : ccpl__jpeg_write(af.fp, path, img, jpeg_quality, err);
+                  : ccpl__jpeg_write(af.fp, path, img, p.jpeg_quality, err);
     if (st != CCPL_OK) {
         ccpl__atomic_abort(&af);
         return st;
@@ -135,6 +211,12 @@ ccpl_status ccpl_image_save(const char *path, const ccpl_image *img, int jpeg_qu
 
 ccpl_status ccpl_image_resize_shorter(const ccpl_image *in, int size, int crop,
                                       ccpl_image *out, ccpl_error *err) {
+    return ccpl_image_resize_shorter_ex(in, size, crop, 0, out, err);
+}
+
+ccpl_status ccpl_image_resize_shorter_ex(const ccpl_image *in, int size, int crop,
+                                         long long max_pixels, ccpl_image *out,
+                                         ccpl_error *err) {
     if (!out)
         return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "ccpl_image_resize_shorter: out is NULL");
     ccpl_status st = check_image(in, "resize input", err);
@@ -144,11 +226,16 @@ ccpl_status ccpl_image_resize_shorter(const ccpl_image *in, int size, int crop,
     if (size == 0 && crop)
         return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
                           "resize: cropping needs a size (size is 0, which keeps the image)");
+    if (max_pixels < 0)
+        return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "resize: max_pixels %lld is negative",
+                          max_pixels);
 
     /* torchvision.transforms.Resize(size): the shorter side becomes size. */
     long long rw = in->width, rh = in->height;
     if (size > 0) ccpl__resize_shorter_dims(in->width, in->height, size, &rw, &rh);
-    st = ccpl__image_check_dims("resize output", rw, rh, err);
+    /* Both the resized image and (smaller) the crop are allocated: the
+     * resized one bounds the memory. */
+    st = ccpl__image_check_dims_max("resize output", rw, rh, max_pixels, err);
     if (st != CCPL_OK) return st;
 
     ccpl_image resized = {0, 0, NULL};

@@ -7,12 +7,21 @@
 
 #include "ccpl/ccpl.h"
 
-/* Largest accepted side and pixel count (the latter keeps 3*W*H bytes and the
- * float tensors made from them well inside memory limits). */
-#define CCPL__IMAGE_MAX_SIDE 65535
-#define CCPL__IMAGE_MAX_PIXELS (1L << 28)
+/* Largest accepted side and pixel count whatever the caller asks (the latter
+ * keeps 3*W*H bytes and the float tensors made from them well inside memory
+ * limits): the public ceilings of ccpl.h. */
+#define CCPL__IMAGE_MAX_SIDE CCPL_IMAGE_MAX_SIDE
+#define CCPL__IMAGE_MAX_PIXELS CCPL_IMAGE_MAX_PIXELS
 
-/* CCPL_OK, CCPL_E_FORMAT (a side is 0 or negative) or CCPL_E_TOO_LARGE. */
+/* CCPL_OK, CCPL_E_FORMAT (a side is 0 or negative) or CCPL_E_TOO_LARGE (a
+ * side over CCPL__IMAGE_MAX_SIDE, or more pixels than max_pixels; 0 or
+ * anything above CCPL__IMAGE_MAX_PIXELS means CCPL__IMAGE_MAX_PIXELS). */
+ccpl_status ccpl__image_check_dims_max(const char *path, long long w, long long h,
+                                       long long max_pixels, ccpl_error *err);
+
+/* The decoders' check, called once the header is read and before any pixel
+ * buffer exists: ccpl__image_check_dims_max with the limit of the
+ * ccpl_image_load_ex call running on this thread (the ceiling outside one). */
 ccpl_status ccpl__image_check_dims(const char *path, long long w, long long h, ccpl_error *err);
 
 /* Decoders: fp is positioned after the 8-byte signature (PNG) or at the

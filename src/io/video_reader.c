@@ -25,6 +25,7 @@ struct ccpl__video_reader {
     int flushing, finished;
     long long pos;                 /* position of the last frame returned (-1: none) */
     int64_t start;                 /* first timestamp, in the stream's time base */
+    long long max_pixels;          /* frames with more pixels are refused */
     char *path;
     ccpl__video_info info;
 };
@@ -39,8 +40,16 @@ static const char *averr(int e, char *buf, size_t n) {
 }
 
 ccpl_status ccpl__video_reader_open(ccpl__video_reader **out, const char *path, ccpl_error *err) {
+    return ccpl__video_reader_open_ex(out, path, 0, err);
+}
+
+ccpl_status ccpl__video_reader_open_ex(ccpl__video_reader **out, const char *path,
+                                       long long max_pixels, ccpl_error *err) {
     char eb[128];
     *out = NULL;
+    if (max_pixels < 0)
+        return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "%s: max_pixels %lld is negative", path, max_pixels);
+    if (max_pixels == 0 || max_pixels > CCPL_IMAGE_MAX_PIXELS) max_pixels = CCPL_IMAGE_MAX_PIXELS;
     ccpl__video_quiet_logs();
     ccpl__video_reader *r = calloc(1, sizeof *r);
     if (!r || !(r->path = malloc(strlen(path) + 1))) {
@@ -49,6 +58,9 @@ ccpl_status ccpl__video_reader_open(ccpl__video_reader **out, const char *path, 
     }
     strcpy(r->path, path);
     ccpl_status st;
+    AVDictionary **probe_opts = NULL;
+    long long (*header_size)[2] = NULL; /* per stream, as the container states it */
+    unsigned n_header = 0;
     int e = avformat_open_input(&r->fmt, path, NULL, NULL);
     if (e < 0) {
         if (e == AVERROR(ENOENT) || e == AVERROR(EACCES) || e == AVERROR(EISDIR) || e == AVERROR(EIO))
@@ -58,7 +70,27 @@ ccpl_status ccpl__video_reader_open(ccpl__video_reader **out, const char *path, 
                             averr(e, eb, sizeof eb));
         goto fail;
     }
-    if ((e = avformat_find_stream_info(r->fmt, NULL)) < 0) {
+    /* Probing decodes a few frames: their buffers are held to the limit
+     * (libavcodec's own "max_pixels" check in its buffer allocation). A
+     * stream refused there loses its size, so the sizes the container states
+     * are kept from before. */
+    n_header = r->fmt->nb_streams;
+    if (n_header > 0 && (!(probe_opts = calloc(n_header, sizeof *probe_opts)) ||
+                         !(header_size = calloc(n_header, sizeof *header_size)))) {
+        free(probe_opts);
+        st = ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    for (unsigned i = 0; i < n_header; i++) {
+        header_size[i][0] = r->fmt->streams[i]->codecpar->width;
+        header_size[i][1] = r->fmt->streams[i]->codecpar->height;
+    }
+    for (unsigned i = 0; i < n_header; i++) av_dict_set_int(&probe_opts[i], "max_pixels", max_pixels, 0);
+    e = avformat_find_stream_info(r->fmt, probe_opts);
+    for (unsigned i = 0; i < n_header; i++) av_dict_free(&probe_opts[i]);
+    free(probe_opts);
+    probe_opts = NULL;
+    if (e < 0) {
         st = ccpl__fail(err, CCPL_E_FORMAT, "%s: cannot read the stream information: %s", path, averr(e, eb, sizeof eb));
         goto fail;
     }
@@ -88,9 +120,26 @@ ccpl_status ccpl__video_reader_open(ccpl__video_reader **out, const char *path, 
         st = ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", path);
         goto fail;
     }
+    {
+        long long w = vs->codecpar->width, h = vs->codecpar->height;
+        int si = r->stream;
+        if ((unsigned)si < n_header && header_size[si][0] > 0 && header_size[si][1] > 0 &&
+            header_size[si][0] * header_size[si][1] > w * h) {
+            w = header_size[si][0];
+            h = header_size[si][1];
+        }
+        if (w > 0 && h > 0 && (w > CCPL_IMAGE_MAX_SIDE || h > CCPL_IMAGE_MAX_SIDE || w * h > max_pixels)) {
+            st = ccpl__fail(err, CCPL_E_TOO_LARGE, "%s: video frames of %lldx%lld (%lld pixels) exceed the limit of %lld pixels",
+                            path, w, h, w * h, max_pixels);
+            goto fail;
+        }
+    }
     if ((e = avcodec_parameters_to_context(r->dec, vs->codecpar)) >= 0) {
+        AVDictionary *opts = NULL;
         r->dec->thread_count = 1; /* decoding is cheap next to the model; leave it the cores */
-        e = avcodec_open2(r->dec, codec, NULL);
+        av_dict_set_int(&opts, "max_pixels", max_pixels, 0); /* no frame buffer over the limit */
+        e = avcodec_open2(r->dec, codec, &opts);
+        av_dict_free(&opts);
     }
     if (e < 0) {
         st = ccpl__fail(err, CCPL_E_FORMAT, "%s: cannot open the %s decoder: %s", path, codec->name,
@@ -98,9 +147,16 @@ ccpl_status ccpl__video_reader_open(ccpl__video_reader **out, const char *path, 
         goto fail;
     }
     if (r->dec->width <= 0 || r->dec->height <= 0) {
-        st = ccpl__fail(err, CCPL_E_FORMAT, "%s: the video stream has no frame size", path);
+        /* also where probing refused frames over the limit and the container
+         * does not state their size */
+        if (max_pixels < CCPL_IMAGE_MAX_PIXELS)
+            st = ccpl__fail(err, CCPL_E_TOO_LARGE, "%s: video frames exceed the limit of %lld pixels (their size is known "
+                            "only by decoding one, which the limit refused; or the stream states none)", path, max_pixels);
+        else
+            st = ccpl__fail(err, CCPL_E_FORMAT, "%s: the video stream has no frame size", path);
         goto fail;
     }
+    r->max_pixels = max_pixels;
     r->info.width = r->dec->width;
     r->info.height = r->dec->height;
     AVRational fr = av_guess_frame_rate(r->fmt, vs, NULL);
@@ -117,9 +173,11 @@ ccpl_status ccpl__video_reader_open(ccpl__video_reader **out, const char *path, 
     r->info.codec = codec->name;
     r->pos = -1;
     r->start = vs->start_time;
+    free(header_size);
     *out = r;
     return CCPL_OK;
 fail:
+    free(header_size);
     ccpl__video_reader_close(r);
     return st;
 }
@@ -217,6 +275,12 @@ ccpl_status ccpl__video_reader_next(ccpl__video_reader *r, ccpl_image *frame, in
         if (p > pos) pos = p;
     }
     r->pos = pos;
+    if ((long long)r->frame->width * r->frame->height > r->max_pixels) { /* the decoder's check missed it */
+        int fw = r->frame->width, fh = r->frame->height;
+        av_frame_unref(r->frame);
+        return ccpl__fail(err, CCPL_E_TOO_LARGE, "%s: a video frame of %dx%d exceeds the limit of %lld pixels", r->path,
+                          fw, fh, r->max_pixels);
+    }
     int dw = r->out_w ? r->out_w : r->frame->width, dh = r->out_h ? r->out_h : r->frame->height;
     ccpl_status st = make_scaler(r, dw, dh, err);
     if (st == CCPL_OK && (frame->width != dw || frame->height != dh || !frame->data)) {

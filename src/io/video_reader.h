@@ -20,6 +20,16 @@ typedef struct ccpl__video_reader ccpl__video_reader;
  * unreadable), CCPL_E_FORMAT (not a video FFmpeg can read, truncated, no
  * video stream, no decoder). */
 ccpl_status ccpl__video_reader_open(ccpl__video_reader **out, const char *path, ccpl_error *err);
+/* The same with a limit on the frames: a video whose frames have more than
+ * max_pixels pixels (0: CCPL_IMAGE_MAX_PIXELS, the ceiling always applies)
+ * is CCPL_E_TOO_LARGE, "PATH: video frames of WxH (N pixels) exceed the
+ * limit of M pixels", before any frame of that size is allocated (the
+ * stream probing and the decoder are held to the same limit, so a stream
+ * whose frames grow later fails at that frame rather than allocating it).
+ * Where the container does not state the frame size (MPEG-4 Part 2 in MP4)
+ * and probing refused the first frame, the message says so without a size. */
+ccpl_status ccpl__video_reader_open_ex(ccpl__video_reader **out, const char *path,
+                                       long long max_pixels, ccpl_error *err);
 const ccpl__video_info *ccpl__video_reader_info(const ccpl__video_reader *r);
 /* Frames come out scaled to width x height (0, 0: the coded size). Call
  * before the first ccpl__video_reader_next. */

@@ -194,6 +194,7 @@ ccpl_status ccpl__video_writer_open(ccpl__video_writer **out, const char *path,
         free_all(w);
         return st;
     }
+    w->af.no_replace = p->no_replace;
     w->path = w->af.final_path;
     if ((e = avformat_alloc_output_context2(&w->oc, ofmt, NULL, path)) < 0) {
         st = ccpl__fail(err, CCPL_E_NOMEM, "%s: %s", path, averr(e, eb, sizeof eb));

@@ -14,6 +14,7 @@ typedef struct ccpl__video_writer_params {
     const char *audio_source; /* copy the audio stream of this file (NULL: none) */
     const char *codec;        /* encoder name; NULL: libx264, else mpeg4 */
     int quality;              /* 0: default; H.264 CRF / MPEG-4 qscale */
+    int no_replace;           /* 1: fail at close if path exists by then (never replace it) */
 } ccpl__video_writer_params;
 
 typedef struct ccpl__video_writer ccpl__video_writer;

@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@ ccpl_params ccpl_default_params(void) {
     memset(&p, 0, sizeof p);
     p.mode = CCPL_MODE_ART;
     p.n_threads = 0;
+    p.engine = CCPL_ENGINE_FAST;
     return p;
 }
 
@@ -32,9 +34,51 @@ const char *ccpl_model_error(const ccpl_model *m) { return m ? m->err.message : 
 ccpl_status ccpl_model_status(const ccpl_model *m) { return m ? m->err.status : CCPL_E_INVALID_ARGUMENT; }
 ccpl_mode ccpl_model_mode(const ccpl_model *m) { return m->params.mode; }
 
-/* OpenBLAS's thread count is process-wide; it is set at each entry point to
- * this model's count. */
-static void use_threads(const ccpl_model *m) { openblas_set_num_threads(m->n_threads); }
+/* OpenBLAS's thread count is process-wide, so it is set at each entry point
+ * to this model's count and held while the call runs: calls on models with
+ * different counts never overlap (a waiting call lets the ones in flight
+ * finish; calls with the same count run concurrently). Without this, one
+ * model's call ran its sgemms with another model's count (results not
+ * reproducible), and in the OpenMP build a count change frees OpenBLAS's
+ * per-thread buffers while another call may be using them (its
+ * adjust_thread_buffers). Setting the count again in every calling thread
+ * also sets that thread's OpenMP thread count, which the OpenMP build of
+ * OpenBLAS compares with its own (and resets it, buffers included, when
+ * they differ). Every use_threads is paired with a done_threads. */
+static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t blas_cond = PTHREAD_COND_INITIALIZER;
+static int blas_active;  /* calls in flight */
+static int blas_waiting; /* calls waiting for another count */
+static int blas_threads; /* the count of the calls in flight */
+
+static _Thread_local int blas_depth; /* this thread's calls in flight (a
+                                        progress callback may call again) */
+
+static void use_threads(const ccpl_model *m) {
+    /* a nested call (from a progress callback) runs under the outer call's
+       count: waiting here for the outer call to finish would never end */
+    if (blas_depth++ > 0) return;
+    pthread_mutex_lock(&blas_lock);
+    /* a call waiting for a different count goes before new calls with the
+       current one, so a stream of same-count calls cannot starve it */
+    while (blas_active > 0 && (blas_threads != m->n_threads || blas_waiting > 0)) {
+        blas_waiting++;
+        pthread_cond_wait(&blas_cond, &blas_lock);
+        blas_waiting--;
+        if (blas_active == 0) break;
+    }
+    blas_active++;
+    blas_threads = m->n_threads;
+    openblas_set_num_threads(m->n_threads);
+    pthread_mutex_unlock(&blas_lock);
+}
+
+static void done_threads(void) {
+    if (--blas_depth > 0) return;
+    pthread_mutex_lock(&blas_lock);
+    if (--blas_active == 0) pthread_cond_broadcast(&blas_cond);
+    pthread_mutex_unlock(&blas_lock);
+}
 
 typedef struct want_ctx {
     const ccpl__net *nets[2];
@@ -69,6 +113,10 @@ ccpl_model *ccpl_model_load(const char *vgg_path, const char *decoder_path,
     ccpl_params p = params ? *params : ccpl_default_params();
     if (p.mode != CCPL_MODE_ART && p.mode != CCPL_MODE_PHOTO) {
         ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "unknown mode %d", (int)p.mode);
+        return NULL;
+    }
+    if (p.engine != CCPL_ENGINE_FAST && p.engine != CCPL_ENGINE_REF) {
+        ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "unknown engine %d", (int)p.engine);
         return NULL;
     }
     if (p.n_threads < 0 || p.n_threads > 1024) {
@@ -112,7 +160,10 @@ ccpl_model *ccpl_model_load(const char *vgg_path, const char *decoder_path,
         (st = ccpl__checkpoint_load(sct_path, want_tensor, &ws, &m->sct, err)) != CCPL_OK ||
         (st = ccpl__net_bind(&m->cnet, &m->sct, sct_path, "cnet.", hint, err)) != CCPL_OK ||
         (st = ccpl__net_bind(&m->snet, &m->sct, sct_path, "snet.", hint, err)) != CCPL_OK ||
-        (st = ccpl__conv_bind(&m->uncompress, &m->sct, sct_path, "uncompress", hint, err)) != CCPL_OK) {
+        (st = ccpl__conv_bind(&m->uncompress, &m->sct, sct_path, "uncompress", hint, err)) != CCPL_OK ||
+        (p.engine == CCPL_ENGINE_FAST &&
+         ((st = ccpl__net_prepare_fast(&m->enc, err)) != CCPL_OK ||
+          (st = ccpl__net_prepare_fast(&m->decoder, err)) != CCPL_OK))) {
         ccpl_model_free(m);
         return NULL;
     }
@@ -121,6 +172,8 @@ ccpl_model *ccpl_model_load(const char *vgg_path, const char *decoder_path,
 
 void ccpl_model_free(ccpl_model *m) {
     if (!m) return;
+    ccpl__net_release(&m->enc);
+    ccpl__net_release(&m->decoder);
     ccpl__checkpoint_free(&m->vgg);
     ccpl__checkpoint_free(&m->dec);
     ccpl__checkpoint_free(&m->sct);
@@ -129,7 +182,9 @@ void ccpl_model_free(ccpl_model *m) {
 
 ccpl_status ccpl__encode(ccpl_model *m, const ccpl__act *x, ccpl__act *last, ccpl__act *taps) {
     use_threads(m);
-    return ccpl__net_run(&m->enc, x, last, taps, m->n_threads, &m->progress, &m->err);
+    ccpl_status st = ccpl__net_run(&m->enc, x, last, taps, m->n_threads, &m->progress, &m->err);
+    done_threads();
+    return st;
 }
 
 static ccpl_status check_side(ccpl_model *m, const char *what, int w, int h, int min) {
@@ -140,12 +195,10 @@ static ccpl_status check_side(ccpl_model *m, const char *what, int w, int h, int
     return CCPL_OK;
 }
 
-ccpl_style *ccpl__style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref) {
+static ccpl_style *style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref) {
     ccpl__act recol = {0}, fs = {0};
     const ccpl__act *input = style;
     ccpl_style *s = NULL;
-    ccpl__clear(&m->err);
-    use_threads(m);
     if (check_side(m, "style image", style->w, style->h, ccpl_model_min_style_side(m)) != CCPL_OK)
         return NULL;
     if (color_ref) {
@@ -175,19 +228,24 @@ fail:
     return NULL;
 }
 
+ccpl_style *ccpl__style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref) {
+    ccpl__clear(&m->err);
+    use_threads(m);
+    ccpl_style *s = style_new_chw(m, style, color_ref);
+    done_threads();
+    return s;
+}
+
 void ccpl_style_free(ccpl_style *s) {
     if (!s) return;
     free(s->smean);
     free(s);
 }
 
-ccpl_status ccpl__stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_style *const *styles,
-                              const float *weights, int n_styles, float alpha, ccpl__act *out) {
+static ccpl_status stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_style *const *styles,
+                               const float *weights, int n_styles, float alpha, ccpl__act *out) {
     ccpl__act fc = {0}, acc = {0}, g = {0};
     ccpl_status st;
-    memset(out, 0, sizeof *out);
-    ccpl__clear(&m->err);
-    use_threads(m);
     if (!(alpha >= 0.0f && alpha <= 1.0f))
         return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "alpha must be in [0,1], got %g", alpha);
     if (n_styles < 1 || !styles)
@@ -241,6 +299,16 @@ done:
     ccpl__act_free(&fc);
     ccpl__act_free(&acc);
     ccpl__act_free(&g);
+    return st;
+}
+
+ccpl_status ccpl__stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_style *const *styles,
+                              const float *weights, int n_styles, float alpha, ccpl__act *out) {
+    memset(out, 0, sizeof *out);
+    ccpl__clear(&m->err);
+    use_threads(m);
+    ccpl_status st = stylize_chw(m, content, styles, weights, n_styles, alpha, out);
+    done_threads();
     return st;
 }
 

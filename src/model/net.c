@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "ops/conv2d_winograd.h"
 #include "ops/pool.h"
 #include "ops/upsample.h"
 
@@ -70,13 +71,39 @@ ccpl_status ccpl__net_check(const ccpl__net *net, int c, int h, int w, int *oc, 
     return CCPL_OK;
 }
 
+ccpl_status ccpl__net_prepare_fast(ccpl__net *net, ccpl_error *err) {
+    for (int i = 0; i < net->n_ops; i++) {
+        ccpl__conv *cv = &net->ops[i].conv;
+        if (net->ops[i].kind != CCPL__OP_CONV || cv->wino ||
+            !ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad))
+            continue;
+        if (!(cv->wino = ccpl__alloc_floats(ccpl__winograd_weight_floats(cv->cout, cv->cin)))) {
+            ccpl__net_release(net);
+            return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the fast engine's weights");
+        }
+        ccpl__winograd_weight_transform(cv->wino, cv->w, cv->cout, cv->cin);
+    }
+    return CCPL_OK;
+}
+
+void ccpl__net_release(ccpl__net *net) {
+    for (int i = 0; i < net->n_ops; i++)
+        if (net->ops[i].kind == CCPL__OP_CONV) {
+            free(net->ops[i].conv.wino);
+            net->ops[i].conv.wino = NULL;
+        }
+}
+
 /* Largest conv scratch over the run, following shapes from (c,h,w). */
-static size_t max_scratch(const ccpl__net *net, int h, int w) {
+static size_t max_scratch(const ccpl__net *net, int h, int w, int n_threads) {
     size_t m = 0;
     for (int i = 0; i < net->n_ops; i++) {
         const ccpl__op *op = &net->ops[i];
         if (op->kind == CCPL__OP_CONV) {
-            size_t s = ccpl__conv2d_scratch_floats(op->conv.cin, h, w, op->conv.k, op->conv.pad);
+            size_t s = op->conv.wino ? ccpl__winograd_scratch_floats(op->conv.cin, op->conv.cout,
+                                                                     h, w, n_threads)
+                                     : ccpl__conv2d_scratch_floats(op->conv.cin, h, w,
+                                                                   op->conv.k, op->conv.pad);
             if (s > m) m = s;
             h = ccpl__conv_out(h, op->conv.k, op->conv.pad);
             w = ccpl__conv_out(w, op->conv.k, op->conv.pad);
@@ -100,7 +127,7 @@ ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *o
 
     st = ccpl__net_check(net, x->c, x->h, x->w, NULL, NULL, NULL, "input", err);
     if (st != CCPL_OK) return st;
-    size_t ns = max_scratch(net, x->h, x->w);
+    size_t ns = max_scratch(net, x->h, x->w, n_threads);
     if (ns && !(scratch = ccpl__alloc_floats(ns)))
         return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for convolution scratch");
 
@@ -116,10 +143,14 @@ ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *o
             st = ccpl__act_alloc(&next, cv->cout, ccpl__conv_out(cur.h, cv->k, cv->pad),
                                  ccpl__conv_out(cur.w, cv->k, cv->pad), err);
             if (st != CCPL_OK) goto done;
-            ccpl__conv2d_forward(next.data, cur.data, cv->w, cv->b, 1, cur.c, cur.h, cur.w,
-                                 cv->cout, cv->k, cv->pad,
-                                 cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, cv->relu, scratch,
-                                 n_threads);
+            if (cv->wino)
+                ccpl__winograd_forward(next.data, cur.data, cv->wino, cv->b, cur.c, cur.h, cur.w,
+                                       cv->cout, CCPL__PAD_REFLECT, cv->relu, scratch, n_threads);
+            else
+                ccpl__conv2d_forward(next.data, cur.data, cv->w, cv->b, 1, cur.c, cur.h, cur.w,
+                                     cv->cout, cv->k, cv->pad,
+                                     cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, cv->relu,
+                                     scratch, n_threads);
             if (progress) {
                 progress->done++;
                 if (progress->fn && progress->fn(progress->done, progress->total, progress->user)) {

@@ -18,6 +18,8 @@ typedef struct ccpl__conv {
     int relu;        /* followed by ReLU */
     const float *w;  /* (cout, cin, k, k), owned by the checkpoint */
     const float *b;  /* (cout) */
+    float *wino;     /* (16, cout, cin) Winograd weights (ops/conv2d_winograd.h), owned
+                        by the net after ccpl__net_prepare_fast; NULL: im2col + sgemm */
 } ccpl__conv;
 
 typedef enum ccpl__op_kind {
@@ -70,6 +72,13 @@ ccpl_status ccpl__net_check(const ccpl__net *net, int c, int h, int w, int *oc, 
 ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *out,
                           ccpl__act *taps, int n_threads, ccpl__progress *progress,
                           ccpl_error *err);
+
+/* The fast engine: precomputes Winograd weights for every 3x3 layer where
+ * that path is faster (ccpl__winograd_suits); ccpl__net_run then uses them.
+ * Without it (the reference engine) every layer is im2col + sgemm. */
+ccpl_status ccpl__net_prepare_fast(ccpl__net *net, ccpl_error *err);
+/* Frees what ccpl__net_prepare_fast allocated (safe to call twice). */
+void ccpl__net_release(ccpl__net *net);
 
 /* Binds conv->w/b to "<prefix>.weight"/"<prefix>.bias" of ck with shape
  * checks; `file` and `hint` go into messages. */
