@@ -1,8 +1,9 @@
 /* checkpoint_write.h — writing state_dicts that torch.load reads: the zip
  * format of torch.save >= 1.6 (entries stored, not deflated), a protocol-2
- * pickle of an OrderedDict of float32 tensors. Written through libzip, which
- * writes a temporary file and renames it: a failure leaves any existing file
- * untouched. */
+ * pickle of an OrderedDict of float32 tensors. The zip is built in memory
+ * by libzip (fixed entry timestamps, so equal tensors give equal bytes), then
+ * written through an atomic file (temporary name, fsync, rename, folder
+ * fsync): a failure or a kill leaves any existing file untouched. */
 #ifndef CCPL_IO_CHECKPOINT_WRITE_H
 #define CCPL_IO_CHECKPOINT_WRITE_H
 

@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "ops/conv2d_direct.h"
 #include "ops/conv2d_winograd.h"
 #include "ops/pool.h"
 #include "ops/upsample.h"
@@ -74,9 +75,9 @@ ccpl_status ccpl__net_check(const ccpl__net *net, int c, int h, int w, int *oc, 
 ccpl_status ccpl__net_prepare_fast(ccpl__net *net, ccpl_error *err) {
     for (int i = 0; i < net->n_ops; i++) {
         ccpl__conv *cv = &net->ops[i].conv;
-        if (net->ops[i].kind != CCPL__OP_CONV || cv->wino ||
-            !ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad))
-            continue;
+        if (net->ops[i].kind != CCPL__OP_CONV) continue;
+        cv->direct = ccpl__direct_suits(cv->cin, cv->cout, cv->k, cv->pad);
+        if (cv->wino || !ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad)) continue;
         if (!(cv->wino = ccpl__alloc_floats(ccpl__winograd_weight_floats(cv->cout, cv->cin)))) {
             ccpl__net_release(net);
             return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the fast engine's weights");
@@ -91,6 +92,7 @@ void ccpl__net_release(ccpl__net *net) {
         if (net->ops[i].kind == CCPL__OP_CONV) {
             free(net->ops[i].conv.wino);
             net->ops[i].conv.wino = NULL;
+            net->ops[i].conv.direct = 0;
         }
 }
 
@@ -100,10 +102,11 @@ static size_t max_scratch(const ccpl__net *net, int h, int w, int n_threads) {
     for (int i = 0; i < net->n_ops; i++) {
         const ccpl__op *op = &net->ops[i];
         if (op->kind == CCPL__OP_CONV) {
-            size_t s = op->conv.wino ? ccpl__winograd_scratch_floats(op->conv.cin, op->conv.cout,
-                                                                     h, w, n_threads)
-                                     : ccpl__conv2d_scratch_floats(op->conv.cin, h, w,
-                                                                   op->conv.k, op->conv.pad);
+            size_t s = op->conv.wino     ? ccpl__winograd_scratch_floats(op->conv.cin, op->conv.cout,
+                                                                         h, w, n_threads)
+                       : op->conv.direct ? ccpl__direct_scratch_floats(op->conv.cout, w, n_threads)
+                                         : ccpl__conv2d_scratch_floats(op->conv.cin, h, w,
+                                                                       op->conv.k, op->conv.pad);
             if (s > m) m = s;
             h = ccpl__conv_out(h, op->conv.k, op->conv.pad);
             w = ccpl__conv_out(w, op->conv.k, op->conv.pad);
@@ -146,6 +149,9 @@ ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *o
             if (cv->wino)
                 ccpl__winograd_forward(next.data, cur.data, cv->wino, cv->b, cur.c, cur.h, cur.w,
                                        cv->cout, CCPL__PAD_REFLECT, cv->relu, scratch, n_threads);
+            else if (cv->direct)
+                ccpl__direct_forward(next.data, cur.data, cv->w, cv->b, cur.c, cur.h, cur.w,
+                                     cv->cout, CCPL__PAD_REFLECT, cv->relu, scratch, n_threads);
             else
                 ccpl__conv2d_forward(next.data, cur.data, cv->w, cv->b, 1, cur.c, cur.h, cur.w,
                                      cv->cout, cv->k, cv->pad,

@@ -20,6 +20,7 @@ typedef struct ccpl__conv {
     const float *b;  /* (cout) */
     float *wino;     /* (16, cout, cin) Winograd weights (ops/conv2d_winograd.h), owned
                         by the net after ccpl__net_prepare_fast; NULL: im2col + sgemm */
+    int direct;      /* 1: ops/conv2d_direct.h (few outputs), set by ccpl__net_prepare_fast */
 } ccpl__conv;
 
 typedef enum ccpl__op_kind {
@@ -74,7 +75,9 @@ ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *o
                           ccpl_error *err);
 
 /* The fast engine: precomputes Winograd weights for every 3x3 layer where
- * that path is faster (ccpl__winograd_suits); ccpl__net_run then uses them.
+ * that path is faster (ccpl__winograd_suits), and marks the layers with few
+ * outputs for the direct kernel (ccpl__direct_suits); ccpl__net_run then
+ * uses them.
  * Without it (the reference engine) every layer is im2col + sgemm. */
 ccpl_status ccpl__net_prepare_fast(ccpl__net *net, ccpl_error *err);
 /* Frees what ccpl__net_prepare_fast allocated (safe to call twice). */
