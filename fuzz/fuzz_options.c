@@ -52,17 +52,30 @@ static int fuzz_is_dir(const char *path) {
     return 0;
 }
 
+/* cli_parse_max_pixels (args.c) reports through the real cli_usage_error:
+   the same checks, silently. */
+static int fuzz_parse_max_pixels(const char *cmd, const char *s, long long *out) {
+    int v;
+    if (cli_parse_int(s, 1, (long)CCPL_IMAGE_MAX_PIXELS, &v))
+        return fuzz_usage_error(cmd, "--max-pixels must be an integer in 1..%lld, not '%s'",
+                                (long long)CCPL_IMAGE_MAX_PIXELS, s);
+    *out = v;
+    return CLI_OK;
+}
+
 #undef fprintf
 #undef fputs
 #define fprintf fuzz_fprintf
 #define fputs fuzz_fputs
 #define cli_usage_error fuzz_usage_error
 #define cli_is_dir fuzz_is_dir
+#define cli_parse_max_pixels fuzz_parse_max_pixels
 #include "cli/cmd_stylize.c"
 #undef fprintf
 #undef fputs
 #undef cli_usage_error
 #undef cli_is_dir
+#undef cli_parse_max_pixels
 
 #define MAX_ARGS 64
 
