@@ -202,19 +202,24 @@ static int expand(const char *cmd, const char *opt, const strlist *in, int flo, 
 }
 
 /* Loads an image as (3,H,W) floats in [0,1] (data allocated). */
-static int load_chw(const char *cmd, const char *path, ccpl__act *a) {
-    ccpl_image img = {0};
+/* img (freed here) as a (3,H,W) activation in [0,1]. */
+static int image_to_act(const char *cmd, const char *path, ccpl_image *img, ccpl__act *a) {
     ccpl_error err;
-    memset(a, 0, sizeof *a);
-    if (cli_load_image(cmd, path, g_max_pixels, &img) != CLI_OK) return CLI_FAIL;
-    if (ccpl__act_alloc(a, 3, img.height, img.width, &err) != CCPL_OK) {
+    if (ccpl__act_alloc(a, 3, img->height, img->width, &err) != CCPL_OK) {
         fprintf(stderr, "ccpl %s: %s: %s\n", cmd, path, err.message);
-        ccpl_image_free(&img);
+        ccpl_image_free(img);
         return CLI_FAIL;
     }
-    ccpl__image_to_chw(&img, a->data);
-    ccpl_image_free(&img);
+    ccpl__image_to_chw(img, a->data);
+    ccpl_image_free(img);
     return CLI_OK;
+}
+
+static int load_chw(const char *cmd, const char *path, ccpl__act *a) {
+    ccpl_image img = {0};
+    memset(a, 0, sizeof *a);
+    if (cli_load_image(cmd, path, g_max_pixels, &img) != CLI_OK) return CLI_FAIL;
+    return image_to_act(cmd, path, &img, a);
 }
 
 /* ---- eval temporal ------------------------------------------------------- */
@@ -656,20 +661,12 @@ static int encode(const char *cmd, ccpl_model *m, const char *path, const ccpl__
 /* Loads path as 8 bits, resized (shorter side `size`, 0 keeps) to floats. */
 static int load_sized(const char *cmd, const char *path, int size, ccpl__act *a) {
     ccpl_image raw = {0}, img = {0};
-    ccpl_error err;
     memset(a, 0, sizeof *a);
     if (cli_load_image(cmd, path, g_max_pixels, &raw) != CLI_OK) return CLI_FAIL;
     int rc = cli_resize_image(cmd, path, &raw, size, 0, g_max_pixels, &img);
     ccpl_image_free(&raw);
     if (rc != CLI_OK) return CLI_FAIL;
-    if (ccpl__act_alloc(a, 3, img.height, img.width, &err) != CCPL_OK) {
-        fprintf(stderr, "ccpl %s: %s: %s\n", cmd, path, err.message);
-        ccpl_image_free(&img);
-        return CLI_FAIL;
-    }
-    ccpl__image_to_chw(&img, a->data);
-    ccpl_image_free(&img);
-    return CLI_OK;
+    return image_to_act(cmd, path, &img, a);
 }
 
 typedef struct img_result {
