@@ -176,6 +176,9 @@ def main():
         fd, part = tempfile.mkstemp(suffix=".png", dir=out_dir)
         os.close(fd)
         sheet.save(part)
+        mask = os.umask(0)  # mkstemp makes 0600; give the sheet the usual umask mode
+        os.umask(mask)
+        os.chmod(part, 0o666 & ~mask)
         os.replace(part, a.output)
         print(f"contact_sheet: {a.output}: {len(contents)} x {len(styles)} "
               f"({sheet.size[0]}x{sheet.size[1]} px)"
