@@ -15,6 +15,12 @@ int cmd_video(int argc, char **argv); /* cmd_video.c */
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv); /* cmd_train.c */  /* cmd_eval.c: eval temporal | eval image */
 
+/* Process-wide malloc policy for long runs (malloc_policy.c): freed large
+ * buffers stay in the heap for the next iteration or frame instead of being
+ * unmapped and faulted in again. A no-op outside glibc, or when
+ * GLIBC_TUNABLES already tunes malloc. */
+void cli_keep_freed_memory(void);
+
 /* Prints "ccpl CMD: message" and the --help hint on stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
