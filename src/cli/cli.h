@@ -62,6 +62,21 @@ int cli_output_exists(const char *cmd, const char *path);
 int cli_save_image(const char *cmd, const char *path, const ccpl_image *img, int jpeg_quality,
                    int no_clobber);
 
+/* Output checks made before any work (output_check.c). Each prints one line
+ * naming the path and the cause.
+ * cli_check_output_dir: the folder of path exists, is a folder and is
+ * writable, and path is not a folder; CLI_OK or CLI_FAIL.
+ * cli_check_image_output: the extension is .png/.jpg/.jpeg (else CLI_USAGE),
+ * then cli_check_output_dir. */
+int cli_check_output_dir(const char *cmd, const char *path);
+int cli_check_image_output(const char *cmd, const char *path);
+/* 1 when both paths exist and are the same file (device and inode). */
+int cli_same_file(const char *a, const char *b);
+/* CLI_USAGE (reported) when output is the same file as any of the inputs
+ * (NULL entries are skipped); CLI_OK otherwise. */
+int cli_refuse_input_as_output(const char *cmd, const char *output, const char *const *inputs,
+                               int n_inputs);
+
 /* A growable list of strings. */
 typedef struct strlist {
     char **items;
