@@ -79,6 +79,68 @@ static ccpl_status status_from_name(const char *s) {
 
 /* ---------------------------------------------------------------- decode */
 
+/* Non-default load parameters (decode_opts.txt): another background colour
+ * for transparency, and ignore_orientation. */
+static void test_decode_opts(void) {
+    FILE *fp = fopen(tu_path(dir, "decode_opts.txt"), "r");
+    CHECK(fp != NULL, "decode_opts.txt missing");
+    if (!fp) return;
+    char name[256], exp[256], hex[16];
+    int w, h, tol, raw, count = 0;
+    while (fscanf(fp, "%255s %255s %d %d %d %15s %d", name, exp, &w, &h, &tol, hex, &raw) == 7) {
+        count++;
+        unsigned v = (unsigned)strtoul(hex, NULL, 16);
+        ccpl_image_load_params lp = ccpl_default_image_load_params();
+        lp.background[0] = (unsigned char)(v >> 16);
+        lp.background[1] = (unsigned char)(v >> 8);
+        lp.background[2] = (unsigned char)v;
+        lp.ignore_orientation = raw;
+        ccpl_image img = {0, 0, NULL};
+        ccpl_error err;
+        ccpl_status st = ccpl_image_load_ex(tu_path(dir, name), &lp, &img, &err);
+        CHECK(st == CCPL_OK, "%s: %s", name, err.message);
+        if (st != CCPL_OK) continue;
+        CHECK(img.width == w && img.height == h, "%s (bg %s, raw %d): %dx%d, expected %dx%d",
+              name, hex, raw, img.width, img.height, w, h);
+        size_t len = 0;
+        unsigned char *ref = read_all(tu_path(dir, exp), &len);
+        if (ref && len == (size_t)w * h * 3 && img.width == w && img.height == h) {
+            double pct;
+            int md = max_diff(img.data, ref, len, &pct);
+            CHECK(md <= tol, "%s (bg %s, raw %d): max diff %d", name, hex, raw, md);
+        } else {
+            CHECK(0, "%s: bad reference", exp);
+        }
+        free(ref);
+        ccpl_image_free(&img);
+    }
+    fclose(fp);
+    CHECK(count >= 7, "only %d decode_opts cases", count);
+    printf("decode_opts: %d files\n", count);
+}
+
+/* The red marker of the orientation pictures is in the top-left corner
+ * once turned upright (checked on the raw pixels, independently of PIL). */
+static void test_orientation_marker(void) {
+    for (int o = 1; o <= 8; o++) {
+        for (int k = 0; k < 2; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "orient%d.%s", o, k ? "png" : "jpg");
+            ccpl_image img = {0, 0, NULL};
+            ccpl_error err;
+            ccpl_status st = ccpl_image_load(tu_path(dir, name), &img, &err);
+            CHECK(st == CCPL_OK, "%s: %s", name, err.message);
+            if (st != CCPL_OK) continue;
+            CHECK(img.width == 40 && img.height == 24, "%s: %dx%d, not upright 40x24", name,
+                  img.width, img.height);
+            const unsigned char *p = img.data + ((size_t)2 * img.width + 3) * 3;
+            CHECK(p[0] > 200 && p[1] < 60 && p[2] < 60, "%s: marker not top-left (%d,%d,%d)",
+                  name, p[0], p[1], p[2]);
+            ccpl_image_free(&img);
+        }
+    }
+}
+
 static void test_decode(void) {
     FILE *fp = fopen(tu_path(dir, "decode.txt"), "r");
     CHECK(fp != NULL, "decode.txt missing");
@@ -653,6 +715,8 @@ int main(void) {
     }
     test_alloc();
     test_decode();
+    test_decode_opts();
+    test_orientation_marker();
     test_broken();
     test_resize();
     test_save();

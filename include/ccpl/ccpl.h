@@ -159,9 +159,11 @@ void ccpl_image_free(ccpl_image *img);
 #define CCPL_IMAGE_MAX_SIDE 65535
 #define CCPL_IMAGE_MAX_PIXELS (1LL << 28)
 
-/* Loads a PNG or JPEG file (detected by content, not by name). Grey, alpha
- * (dropped) and 16-bit inputs become 8-bit RGB. Truncated or corrupt files
- * are errors. Same as ccpl_image_load_ex with the default parameters, except
+/* Loads a PNG or JPEG file (detected by content, not by name) as a viewer
+ * shows it: turned upright by its EXIF Orientation, transparent pixels
+ * composited over white. Grey, palette and 16-bit inputs become 8-bit RGB
+ * (16-bit samples keep their high byte). Truncated or corrupt files are
+ * errors. Same as ccpl_image_load_ex with the default parameters, except
  * that out is left empty on every failure. */
 ccpl_status ccpl_image_load(const char *path, ccpl_image *out, ccpl_error *err);
 
@@ -170,8 +172,21 @@ typedef struct ccpl_image_load_params {
                              more pixels (width*height) is refused before its
                              pixel buffer is allocated; values above the
                              ceiling act as the ceiling */
+    int ignore_orientation; /* 0 (default): an EXIF Orientation (JPEG APP1 or
+                               PNG eXIf; values 2..8) is applied, so the image
+                               is upright as viewers show it (a phone's
+                               portrait shot stored sideways comes out
+                               portrait); 1: the pixels as stored */
+    unsigned char background[3]; /* 255,255,255 (white, default): transparent
+                                    PNG pixels (alpha channel, grey+alpha, or
+                                    tRNS) are composited over this RGB colour,
+                                    out = (c*a + bg*(255-a) + 127) / 255 per
+                                    8-bit sample, so what is hidden under
+                                    transparent pixels never shows */
 } ccpl_image_load_params;
 
+/* The defaults above. Start from these and change fields: a zeroed struct
+ * would mean a black background. */
 ccpl_image_load_params ccpl_default_image_load_params(void);
 
 /* ccpl_image_load with limits (params NULL: the defaults). An image over a

@@ -97,7 +97,22 @@ ccpl_image_load_params ccpl_default_image_load_params(void) {
     ccpl_image_load_params p;
     memset(&p, 0, sizeof p);
     p.max_pixels = 0; /* the ceiling */
+    p.ignore_orientation = 0;
+    p.background[0] = p.background[1] = p.background[2] = 255; /* white */
     return p;
+}
+
+ccpl_status ccpl__image_decode(FILE *fp, int kind, const char *path,
+                               const ccpl_image_load_params *params, ccpl_image *out,
+                               ccpl_error *err) {
+    ccpl_image_load_params p = params ? *params : ccpl_default_image_load_params();
+    int orientation = 1;
+    ccpl_status st = kind == 1 ? ccpl__png_read(fp, path, p.background, out, &orientation, err)
+                               : ccpl__jpeg_read(fp, path, out, &orientation, err);
+    if (st != CCPL_OK || p.ignore_orientation || orientation == 1) return st;
+    st = ccpl__image_orient(out, orientation, err);
+    if (st != CCPL_OK) ccpl_image_free(out);
+    return st;
 }
 
 ccpl_status ccpl_image_load(const char *path, ccpl_image *out, ccpl_error *err) {
@@ -131,12 +146,12 @@ ccpl_status ccpl_image_load_ex(const char *path, const ccpl_image_load_params *p
     } else if (n == 0) {
         st = ccpl__fail(err, CCPL_E_FORMAT, "%s: empty file", path);
     } else if (n == 8 && memcmp(magic, png_sig, 8) == 0) {
-        st = ccpl__png_read(fp, path, out, err);
+        st = ccpl__image_decode(fp, 1, path, &p, out, err);
     } else if (n >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff) {
         if (fseek(fp, 0, SEEK_SET) != 0)
             st = ccpl__fail(err, CCPL_E_IO, "%s: %s", path, strerror(errno));
         else
-            st = ccpl__jpeg_read(fp, path, out, err);
+            st = ccpl__image_decode(fp, 2, path, &p, out, err);
     } else if (n >= 4 && memcmp(magic, png_sig, 4) == 0) {
         st = ccpl__fail(err, CCPL_E_FORMAT, "%s: truncated PNG signature", path);
     } else {

@@ -19,6 +19,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "io/exif.h"
 #include "io/image_codecs.h"
 
 typedef struct jpeg_ctx {
@@ -85,14 +86,24 @@ static unsigned char cmyk_channel(unsigned char raw_c, unsigned char raw_k) {
 }
 
 static ccpl_status decode(jpeg_ctx *c, FILE *fp, const char *path, ccpl_image *out,
-                          ccpl_error *err) {
+                          int *orientation, ccpl_error *err) {
     init_errors(c);
     c->d.err = &c->mgr;
     if (setjmp(c->jb)) return read_jump_status(c, path, err);
     jpeg_create_decompress(&c->d);
     c->d_made = 1;
     jpeg_stdio_src(&c->d, fp);
+    /* Keep APP1 markers: EXIF's Orientation is in one (64 KB at most). */
+    jpeg_save_markers(&c->d, JPEG_APP0 + 1, 0xffff);
     jpeg_read_header(&c->d, TRUE);
+    for (jpeg_saved_marker_ptr m = c->d.marker_list; m; m = m->next) {
+        if (m->marker != JPEG_APP0 + 1) continue;
+        int o = ccpl__exif_app1_orientation(m->data, m->data_length);
+        if (o != 1) {
+            *orientation = o;
+            break;
+        }
+    }
 
     ccpl_status st = ccpl__image_check_dims(path, c->d.image_width, c->d.image_height, err);
     if (st != CCPL_OK) return st;
@@ -148,10 +159,12 @@ static ccpl_status decode(jpeg_ctx *c, FILE *fp, const char *path, ccpl_image *o
     return CCPL_OK;
 }
 
-ccpl_status ccpl__jpeg_read(FILE *fp, const char *path, ccpl_image *out, ccpl_error *err) {
+ccpl_status ccpl__jpeg_read(FILE *fp, const char *path, ccpl_image *out, int *orientation,
+                            ccpl_error *err) {
     jpeg_ctx *c = (jpeg_ctx *)calloc(1, sizeof *c);
     if (!c) return ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", path);
-    ccpl_status st = decode(c, fp, path, out, err);
+    *orientation = 1;
+    ccpl_status st = decode(c, fp, path, out, orientation, err);
     if (c->d_made) jpeg_destroy_decompress(&c->d);
     free(c->row);
     free(c->data);

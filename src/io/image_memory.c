@@ -35,7 +35,7 @@ ccpl_status ccpl__image_load_memory(const void *data, size_t size, const char *n
     if (is_png && fseek(fp, 8, SEEK_SET) != 0)
         st = ccpl__fail(err, CCPL_E_IO, "%s: %s", name, strerror(errno));
     else
-        st = is_png ? ccpl__png_read(fp, name, out, err) : ccpl__jpeg_read(fp, name, out, err);
+        st = ccpl__image_decode(fp, is_png ? 1 : 2, name, NULL, out, err);
     fclose(fp);
     if (st == CCPL_OK) ccpl__clear(err);
     return st;

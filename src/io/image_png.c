@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "io/exif.h"
 #include "io/image_codecs.h"
 
 typedef struct png_ctx {
@@ -24,7 +25,7 @@ typedef struct png_ctx {
     char msg[192]; /* libpng's message */
     png_structp png;
     png_infop info;
-    unsigned char *data; /* (h, w, 3), handed over on success */
+    unsigned char *data; /* (h, w, 3 or 4), handed over as (h, w, 3) on success */
     png_bytep *rows;     /* h row pointers into data */
 } png_ctx;
 
@@ -77,7 +78,8 @@ static ccpl_status jump_status(const png_ctx *c, const char *path, int reading, 
     return ccpl__fail(err, CCPL_E_FORMAT, "%s: corrupt PNG data (%s)", path, c->msg);
 }
 
-static ccpl_status decode(png_ctx *c, const char *path, ccpl_image *out, ccpl_error *err) {
+static ccpl_status decode(png_ctx *c, const char *path, const unsigned char *bg, ccpl_image *out,
+                          int *orientation, ccpl_error *err) {
     c->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, on_error, on_warning);
     if (!c->png) return ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", path);
     c->info = png_create_info_struct(c->png);
@@ -97,31 +99,51 @@ static ccpl_status decode(png_ctx *c, const char *path, ccpl_image *out, ccpl_er
     ccpl_status st = ccpl__image_check_dims(path, w, h, err);
     if (st != CCPL_OK) return st;
 
-    /* As PIL's convert('RGB'): palette -> RGB, grey -> replicated RGB, low
-     * bit depths scaled to 0..255, alpha and tRNS dropped without
-     * compositing, 16-bit samples keep their high byte. */
+    /* Samples as PIL's convert('RGBA') sees them: palette -> RGB, grey ->
+     * replicated RGB, low bit depths scaled to 0..255, tRNS -> alpha, 16-bit
+     * samples keep their high byte. Alpha is then composited over the
+     * background (below), as a viewer shows the picture. */
     if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(c->png);
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(c->png);
+    if (png_get_valid(c->png, c->info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(c->png);
     if (depth == 16) png_set_strip_16(c->png);
-    png_set_strip_alpha(c->png);
     if (color == PNG_COLOR_TYPE_GRAY || color == PNG_COLOR_TYPE_GRAY_ALPHA)
         png_set_gray_to_rgb(c->png);
     png_set_interlace_handling(c->png);
     png_read_update_info(c->png, c->info);
-    if (png_get_channels(c->png, c->info) != 3 || png_get_bit_depth(c->png, c->info) != 8 ||
-        png_get_rowbytes(c->png, c->info) != (size_t)w * 3)
+    const int ch = png_get_channels(c->png, c->info);
+    if ((ch != 3 && ch != 4) || png_get_bit_depth(c->png, c->info) != 8 ||
+        png_get_rowbytes(c->png, c->info) != (size_t)w * ch)
         return ccpl__fail(err, CCPL_E_FORMAT, "%s: unsupported PNG layout", path);
 
     size_t bytes, nrows;
-    if (!ccpl__mul4_ok(&bytes, w, h, 3, 1) || !ccpl__mul_ok(&nrows, h, sizeof(png_bytep)))
+    if (!ccpl__mul4_ok(&bytes, w, h, (size_t)ch, 1) || !ccpl__mul_ok(&nrows, h, sizeof(png_bytep)))
         return ccpl__fail(err, CCPL_E_NOMEM, "%s: image too large for memory", path);
     c->data = (unsigned char *)malloc(bytes);
     c->rows = (png_bytep *)malloc(nrows);
     if (!c->data || !c->rows) return ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", path);
-    for (png_uint_32 y = 0; y < h; y++) c->rows[y] = c->data + (size_t)y * w * 3;
+    for (png_uint_32 y = 0; y < h; y++) c->rows[y] = c->data + (size_t)y * w * ch;
     png_read_image(c->png, c->rows);
-    /* Reads through IEND: a file cut after its pixels is still truncated. */
-    png_read_end(c->png, NULL);
+    /* Reads through IEND: a file cut after its pixels is still truncated.
+     * An eXIf chunk after the pixels lands in info too. */
+    png_read_end(c->png, c->info);
+
+    if (ch == 4) {
+        /* In place, front to back: pixel i's 3 bytes never pass its 4. */
+        const size_t n = (size_t)w * h;
+        unsigned char *d = c->data;
+        for (size_t i = 0; i < n; i++) {
+            const unsigned a = d[4 * i + 3], na = 255 - a;
+            for (int k = 0; k < 3; k++)
+                d[3 * i + k] = (unsigned char)((d[4 * i + k] * a + bg[k] * na + 127) / 255);
+        }
+        unsigned char *shrunk = (unsigned char *)realloc(c->data, n * 3);
+        if (shrunk) c->data = shrunk;
+    }
+    png_uint_32 exif_len = 0;
+    png_bytep exif = NULL;
+    if (png_get_eXIf_1(c->png, c->info, &exif_len, &exif) && exif)
+        *orientation = ccpl__exif_orientation(exif, exif_len);
 
     out->width = (int)w;
     out->height = (int)h;
@@ -130,11 +152,13 @@ static ccpl_status decode(png_ctx *c, const char *path, ccpl_image *out, ccpl_er
     return CCPL_OK;
 }
 
-ccpl_status ccpl__png_read(FILE *fp, const char *path, ccpl_image *out, ccpl_error *err) {
+ccpl_status ccpl__png_read(FILE *fp, const char *path, const unsigned char background[3],
+                           ccpl_image *out, int *orientation, ccpl_error *err) {
     png_ctx *c = (png_ctx *)calloc(1, sizeof *c);
     if (!c) return ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", path);
     c->fp = fp;
-    ccpl_status st = decode(c, path, out, err);
+    *orientation = 1;
+    ccpl_status st = decode(c, path, background, out, orientation, err);
     if (c->png) png_destroy_read_struct(&c->png, c->info ? &c->info : NULL, NULL);
     free(c->rows);
     free(c->data);

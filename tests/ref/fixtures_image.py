@@ -26,7 +26,7 @@ import zlib
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
 from ccpl_ref import coral  # pytorch-AdaIN function.coral, one copy for all fixtures
 
@@ -102,6 +102,43 @@ def _pil_rgb(path):
         return im.convert("RGB")
 
 
+def _composite(rgba, bg):
+    """ccpl's rule (ccpl.h, ccpl_image_load_params.background): transparent
+    pixels over an RGB background, out = (c*a + bg*(255-a) + 127) // 255."""
+    c = rgba[..., :3].astype(np.int64)
+    a = rgba[..., 3:4].astype(np.int64)
+    b = np.array(bg, dtype=np.int64)
+    return ((c * a + b * (255 - a) + 127) // 255).astype(np.uint8)
+
+
+def _exif_big_endian(ascii_tags, orientation):
+    """An "Exif\\0\\0" + big-endian TIFF block: ASCII tags stored past the IFD,
+    then Orientation (SHORT)."""
+    n = len(ascii_tags) + 1
+    ifd_end = 8 + 2 + 12 * n + 4
+    entries, extra = b"", b""
+    for tag, val in sorted(ascii_tags.items()):
+        entries += struct.pack(">HHII", tag, 2, len(val), ifd_end + len(extra))
+        extra += val
+    entries += struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0)
+    tiff = b"MM\0*" + struct.pack(">I", 8) + struct.pack(">H", n) + entries + b"\0\0\0\0" + extra
+    return b"Exif\0\0" + tiff
+
+
+def _pil_viewed(path, bg=(255, 255, 255), orient=True):
+    """What a viewer shows: PIL's ImageOps.exif_transpose, then transparency
+    (alpha, or tRNS through convert('RGBA')) composited over bg."""
+    with Image.open(path) as im, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        im.load()
+        if orient:
+            im = ImageOps.exif_transpose(im)
+        if im.mode in ("RGBA", "LA", "PA", "La") or "transparency" in im.info:
+            a = np.asarray(im.convert("RGBA"))
+            return Image.fromarray(_composite(a, bg), "RGB")
+        return im.convert("RGB")
+
+
 def _test_picture(rng, w, h):
     """Gradient + noise: smooth areas and every rounding case."""
     y, x = np.mgrid[0:h, 0:w]
@@ -117,7 +154,7 @@ def _decode_cases(d, rng):
     cases = []  # (file, expected bytes, w, h, maxdiff)
 
     def add_pil(name, maxdiff=0):
-        im = _pil_rgb(os.path.join(d, name))
+        im = _pil_viewed(os.path.join(d, name))
         cases.append((name, im.tobytes(), im.width, im.height, maxdiff))
 
     rgb = _test_picture(rng, 37, 23)
@@ -208,12 +245,59 @@ def _decode_cases(d, rng):
     _write(os.path.join(d, "restart.jpg"), buf.getvalue())
     add_pil("restart.jpg", 1)
 
+    # EXIF Orientation 1..8 (issue 13): an upright 40x24 picture with a
+    # marker in its top-left corner, stored transformed so that a viewer
+    # applying the tag shows it upright; JPEG (APP1) and PNG (eXIf).
+    upright = _test_picture(rng, 40, 24)
+    upright[:6, :10] = (255, 0, 0)
+    # PIL's transpose methods that undo each orientation (exif_transpose's
+    # table); storing applies the inverse of that method.
+    undo = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+            4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+            6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90}
+    inverse = {2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}
+    for o in range(1, 9):
+        up = Image.fromarray(upright, "RGB")
+        stored = up if o == 1 else up.transpose(undo[inverse[o]])
+        ex = Image.Exif()
+        ex[0x0112] = o
+        stored.save(os.path.join(d, f"orient{o}.jpg"), quality=95, exif=ex.tobytes())
+        add_pil(f"orient{o}.jpg", 1)
+        stored.save(os.path.join(d, f"orient{o}.png"), exif=ex.tobytes())
+        add_pil(f"orient{o}.png")
+        v = _pil_viewed(os.path.join(d, f"orient{o}.png"))
+        assert v.size == (40, 24) and v.tobytes() == up.tobytes(), o
+    # Big-endian EXIF with other tags before Orientation (as cameras write).
+    stored = Image.fromarray(upright, "RGB").transpose(undo[8])
+    raw = _exif_big_endian({0x010f: b"Camera maker\0", 0x0110: b"Model\0"}, 6)
+    stored.save(os.path.join(d, "orient6_be.jpg"), quality=95, exif=raw)
+    add_pil("orient6_be.jpg", 1)
+
     with open(os.path.join(d, "decode.txt"), "w") as f:
         for name, data, w, h, md in cases:
             exp = name + ".rgb"
             assert len(data) == w * h * 3
             _write(os.path.join(d, exp), data)
             f.write(f"{name} {exp} {w} {h} {md}\n")
+
+    # Non-default load parameters: another background, and the pixels as
+    # stored (orientation ignored). Columns: file, expected, w, h,
+    # tolerance, background RRGGBB, ignore_orientation.
+    opts = []
+    for name, bg in (("rgba.png", (0, 0, 0)), ("grey_alpha.png", (18, 52, 86)),
+                     ("palette_trns.png", (0, 128, 255)), ("rgb_trns.png", (1, 2, 3))):
+        im = _pil_viewed(os.path.join(d, name), bg)
+        opts.append((name, im, 0, bg, 0))
+    for o in (3, 6, 8):
+        im = _pil_viewed(os.path.join(d, f"orient{o}.png"), orient=False)
+        opts.append((f"orient{o}.png", im, 0, (255, 255, 255), 1))
+    with open(os.path.join(d, "decode_opts.txt"), "w") as f:
+        for i, (name, im, md, bg, raw) in enumerate(opts):
+            exp = f"opts{i}.rgb"
+            _write(os.path.join(d, exp), im.tobytes())
+            hexbg = "%02x%02x%02x" % bg
+            f.write(f"{name} {exp} {im.width} {im.height} {md} {hexbg} {raw}\n")
 
 
 # ---------------------------------------------------------------- broken files
