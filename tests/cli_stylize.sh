@@ -77,7 +77,7 @@ if "$BIN" stylize -q --mode photo --vgg "$FX/vgg.pth" -c "$FX/content.png" -s "$
 else bad "photo mode with the shipped model failed: $(cat "$T/err.txt")"; fi
 rm -f "$T/shipped.png"
 expect 1 "nodir/y.png" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --content-size 64 -o "$T/nodir/y.png"
-expect 1 "y.txt" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --content-size 64 -o "$T/y.txt"
+expect 2 "y.txt: unknown image type .txt" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --content-size 64 -o "$T/y.txt"
 expect 1 "nocontent" -- stylize "${ART[@]}" --content-dir "$T/nocontent" -s "$FX/style.png"
 [ -z "$(ls "$T" | grep -E '^y\.|tmp')" ] && ok || bad "a failed run left a file: $(ls "$T")"
 # an existing output is never truncated by a failed run
@@ -93,5 +93,46 @@ cp "$T/notimage.png" "$T/cd/c5.png"
 "$BIN" inspect "$FX/art_sct.pth" | grep -q "cnet.0.weight *float32 *(256, 512, 1, 1)" && ok || bad "inspect art_sct.pth"
 expect 1 "trunc_sct.pth" -- inspect "$T/trunc_sct.pth"
 expect 2 "no checkpoint" -- inspect
+
+# --- issue 13: images as a viewer shows them; outputs checked first; inputs never replaced
+IMG="${CCPL_FIXTURES}/image"
+# a 40x24 picture stored sideways (EXIF orientation 6, 8) or upside down (3): the result is upright
+for o in 3 6 8; do
+    "$BIN" stylize "${ART[@]}" -q -c "$IMG/orient$o.jpg" -s "$FX/style.png" --content-size 0 -o "$T/or$o.png" \
+        && [ "$(size_of "$T/or$o.png")" = 40x24 ] && ok || bad "orientation $o: $(size_of "$T/or$o.png" 2>&1)"
+done
+# transparency: a fully transparent picture whose hidden colour is green gives the result of a plain white one
+/usr/bin/python3 - "$T" <<'PY'
+import sys, numpy as np
+from PIL import Image
+a = np.zeros((32, 40, 4), np.uint8); a[..., 1] = 255        # hidden green, alpha 0
+Image.fromarray(a, "RGBA").save(sys.argv[1] + "/green_hidden.png")
+Image.fromarray(np.full((32, 40, 3), 255, np.uint8)).save(sys.argv[1] + "/white.png")
+Image.fromarray(np.zeros((32, 40, 3), np.uint8)).save(sys.argv[1] + "/black.png")
+PY
+"$BIN" stylize "${ART[@]}" -q -c "$T/green_hidden.png" -s "$FX/style.png" --content-size 0 -o "$T/gh.png" && \
+"$BIN" stylize "${ART[@]}" -q -c "$T/white.png" -s "$FX/style.png" --content-size 0 -o "$T/wh.png" && cmp -s "$T/gh.png" "$T/wh.png" \
+    && ok || bad "a transparent content is stylized as white"
+"$BIN" stylize "${ART[@]}" -q -c "$T/green_hidden.png" -s "$FX/style.png" --content-size 0 --background '#000000' -o "$T/gb.png" && \
+"$BIN" stylize "${ART[@]}" -q -c "$T/black.png" -s "$FX/style.png" --content-size 0 -o "$T/bl.png" && cmp -s "$T/gb.png" "$T/bl.png" \
+    && ok || bad "--background '#000000'"
+expect 2 "\-\-background must be white, black, #RRGGBB or R,G,B" -- stylize "${ART[@]}" -c "$T/white.png" -s "$FX/style.png" --background 300,0,0 -o "$T/x.png"
+# outputs are checked before anything is loaded: with a missing encoder the message is still the output's
+expect 2 "$T/r.jgp: unknown image type .jgp (use .png, .jpg or .jpeg)" -- stylize --vgg "$T/none.pth" -c "$T/white.png" -s "$FX/style.png" -o "$T/r.jgp"
+expect 1 "$T/missing/dir/r.png: folder $T/missing/dir: No such file or directory" -- stylize --vgg "$T/none.pth" -c "$T/white.png" -s "$FX/style.png" -o "$T/missing/dir/r.png"
+expect 1 "$T: is a folder, not a file" -- stylize --vgg "$T/none.pth" -c "$T/white.png" -s "$FX/style.png" -o "$T"
+# an output that is an input (any spelling: ./, a symbolic link, a hard link) is refused before any work
+cp "$T/white.png" "$T/in.png"; cp "$T/in.png" "$T/in.orig"
+ln -s "$T/in.png" "$T/link.png"; ln "$T/in.png" "$T/hard.png"
+expect 2 "the output is the input" -- stylize "${ART[@]}" -c "$T/in.png" -s "$FX/style.png" -o "$T/in.png"
+expect 2 "the output is the input" -- stylize "${ART[@]}" -c "$T/in.png" -s "$FX/style.png" -o "$T/./in.png"
+expect 2 "the output is the input" -- stylize "${ART[@]}" -c "$T/link.png" -s "$FX/style.png" -o "$T/hard.png"
+expect 2 "the output is the input $T/in.png" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$T/in.png" -o "$T/link.png"
+(cd "$T" && "$BIN" stylize "${ART[@]}" -c in.png -s "$FX/style.png" -o ./in.png 2>/dev/null); [ $? -eq 2 ] && ok || bad "relative spelling not refused"
+cmp -s "$T/in.png" "$T/in.orig" && ok || bad "an input was replaced"
+# --output-dir whose result names an input: content-dir and output-dir are one folder
+# (a second run over the first run's folder: its results are now contents too)
+mkdir -p "$T/same" && cp "$T/white.png" "$T/same/a.png" && cp "$T/white.png" "$T/same/a_stylized_style.png"
+expect 2 "the output is the input" -- stylize "${ART[@]}" --content-dir "$T/same" -s "$FX/style.png" --output-dir "$T/same"
 
 finish

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
@@ -85,8 +86,31 @@ static const char *raise_hint(long long w, long long h, long long max_pixels, ch
     return buf;
 }
 
+/* --background of this process (the library's default: white). */
+static unsigned char background[3] = {255, 255, 255};
+
+int cli_set_background(const char *cmd, const char *color) {
+    unsigned v[3];
+    char extra;
+    const char *hex = color[0] == '#' ? color + 1 : color;
+    if (!strcasecmp(color, "white")) {
+        v[0] = v[1] = v[2] = 255;
+    } else if (!strcasecmp(color, "black")) {
+        v[0] = v[1] = v[2] = 0;
+    } else if (strlen(hex) == 6 && strspn(hex, "0123456789abcdefABCDEF") == 6) {
+        unsigned long x = strtoul(hex, NULL, 16);
+        v[0] = (unsigned)(x >> 16) & 255, v[1] = (unsigned)(x >> 8) & 255, v[2] = (unsigned)x & 255;
+    } else if (sscanf(color, "%u,%u,%u%c", &v[0], &v[1], &v[2], &extra) != 3 || v[0] > 255 ||
+               v[1] > 255 || v[2] > 255 || strspn(color, "0123456789,") != strlen(color)) {
+        return cli_usage_error(cmd, "--background must be white, black, #RRGGBB or R,G,B (0..255), not '%s'", color);
+    }
+    for (int k = 0; k < 3; k++) background[k] = (unsigned char)v[k];
+    return CLI_OK;
+}
+
 int cli_load_image(const char *cmd, const char *path, long long max_pixels, ccpl_image *out) {
     ccpl_image_load_params lp = ccpl_default_image_load_params();
+    memcpy(lp.background, background, 3);
     ccpl_error err;
     char hint[96];
     lp.max_pixels = max_pixels;

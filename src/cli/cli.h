@@ -44,6 +44,15 @@ int cli_parse_float_list(const char *s, float **out);
     "                            decoding them, and resizes that would make more\n"      \
     "                            (" resizes "): 1..268435456,\n"                         \
     "                            default 100000000 (~300 MB RGB, ~1.2 GB as floats)\n"
+/* --background COLOR (stylize, video, eval): the colour transparent image
+ * pixels are composited over, for every image cli_load_image loads
+ * afterwards in this process. COLOR: white (default), black, #RRGGBB,
+ * RRGGBB or R,G,B (0..255). A usage error (reported) when malformed. */
+int cli_set_background(const char *cmd, const char *color);
+#define CLI_BACKGROUND_HELP                                                               \
+    "      --background COLOR    transparent pixels (PNG alpha or tRNS) are shown over\n" \
+    "                            this colour, as a viewer does: white (default),\n"      \
+    "                            black, #RRGGBB or R,G,B\n"
 /* Parses a --max-pixels value; 0, or a usage error naming the command. */
 int cli_parse_max_pixels(const char *cmd, const char *s, long long *out);
 /* ccpl_image_load_ex with the limit; on failure prints one line

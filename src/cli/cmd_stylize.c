@@ -13,11 +13,14 @@ static const char *const HELP =
     "       ccpl stylize [OPTION]... --content-dir DIR --style-dir DIR --output-dir DIR\n"
     "Restyle content images with style images (CCPL, artistic or photo-realistic).\n"
     "\n"
-    "Inputs (PNG or JPEG; grey, alpha and 16-bit images become 8-bit RGB):\n"
+    "Inputs (PNG or JPEG, used as a viewer shows them: turned upright by their EXIF\n"
+    "orientation, transparent pixels over --background; grey, palette and 16-bit\n"
+    "images become 8-bit RGB):\n"
     "  -c, --content FILE        content image (repeatable)\n"
     "      --content-dir DIR     every .png/.jpg/.jpeg in DIR\n"
     "  -s, --style FILE          style image (repeatable)\n"
     "      --style-dir DIR       every .png/.jpg/.jpeg in DIR\n"
+    CLI_BACKGROUND_HELP
     "\n"
     "Model:\n"
     "  -m, --mode art|photo      artistic (relu4_1) or photo-realistic (relu3_1); default art\n"
@@ -50,7 +53,9 @@ static const char *const HELP =
     CLI_MAX_PIXELS_HELP("images", "--content-size, --style-size")
     "\n"
     "Output (written to a temporary name, then renamed: never half-written):\n"
-    "  -o, --output FILE         the result, when there is one (format from extension)\n"
+    "  -o, --output FILE         the result, when there is one (format from extension:\n"
+    "                            .png, .jpg, .jpeg); checked before any work, and never\n"
+    "                            one of the inputs (refused, exit 2)\n"
     "      --output-dir DIR      folder for results named CONTENT_stylized_STYLE.EXT,\n"
     "                            or CONTENT_interpolation.EXT with --style-weights\n"
     "                            (default: output)\n"
@@ -81,7 +86,8 @@ enum {
     OPT_EXT,
     OPT_JPEG_QUALITY,
     OPT_FULL_OUTPUT,
-    OPT_MAX_PIXELS
+    OPT_MAX_PIXELS,
+    OPT_BACKGROUND
 };
 
 #define MAX_SIDE 16384
@@ -148,6 +154,7 @@ static int parse(int argc, char **argv, opts *o) {
         {"ext", required_argument, 0, OPT_EXT},
         {"jpeg-quality", required_argument, 0, OPT_JPEG_QUALITY},
         {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
+        {"background", required_argument, 0, OPT_BACKGROUND},
         {"no-clobber", no_argument, 0, 'n'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
@@ -219,6 +226,9 @@ static int parse(int argc, char **argv, opts *o) {
         case OPT_MAX_PIXELS:
             if (cli_parse_max_pixels(cmd, optarg, &o->max_pixels) != CLI_OK) return CLI_USAGE;
             break;
+        case OPT_BACKGROUND:
+            if (cli_set_background(cmd, optarg) != CLI_OK) return CLI_USAGE;
+            break;
         case 'n': o->no_clobber = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': fputs(HELP, stdout); return -1;
@@ -287,6 +297,25 @@ static int skip_existing(const opts *o, const char *content, const char *style) 
     if (!o->no_clobber) return 0;
     output_path(o, content, style, path, sizeof path);
     return cli_output_exists("stylize", path);
+}
+
+/* CLI_USAGE (reported) when a result's file is one of the inputs: the
+ * input would be replaced by a result. Only results whose file exists can
+ * be; they are compared by device and inode with every input. */
+static int refuse_inputs_as_outputs(const opts *o) {
+    char path[4096];
+    struct stat st;
+    for (int c = 0; c < o->contents.n; c++)
+        for (int s = 0; s < (o->weights ? 1 : o->styles.n); s++) {
+            output_path(o, o->contents.items[c], o->weights ? NULL : o->styles.items[s], path, sizeof path);
+            if (stat(path, &st) != 0) continue;
+            if (cli_refuse_input_as_output("stylize", path, (const char *const *)o->contents.items,
+                                           o->contents.n) != CLI_OK ||
+                cli_refuse_input_as_output("stylize", path, (const char *const *)o->styles.items,
+                                           o->styles.n) != CLI_OK)
+                return CLI_USAGE;
+        }
+    return CLI_OK;
 }
 
 /* With --no-clobber: whether any result's file is still missing (silent). */
@@ -406,11 +435,18 @@ int cmd_stylize(int argc, char **argv) {
         goto done;
     }
     if (!o.output && !o.output_dir) o.output_dir = "output";
+    if (o.output && (rc = cli_check_image_output("stylize", o.output)) != CLI_OK) goto done;
     if (o.output_dir && cli_ensure_dir(o.output_dir) != 0) {
         fprintf(stderr, "ccpl stylize: %s: cannot create the output folder: %s\n", o.output_dir, strerror(errno));
         rc = CLI_FAIL;
         goto done;
     }
+    if (o.output_dir) {
+        char probe[4096];
+        snprintf(probe, sizeof probe, "%s/x.%s", o.output_dir, o.ext);
+        if ((rc = cli_check_output_dir("stylize", probe)) != CLI_OK) goto done;
+    }
+    if ((rc = refuse_inputs_as_outputs(&o)) != CLI_OK) goto done;
 
     if (o.no_clobber && !any_result_left(&o)) {
         /* every result exists: say so without loading anything */

@@ -48,12 +48,17 @@ int cli_check_output_dir(const char *cmd, const char *path) {
 }
 
 int cli_check_image_output(const char *cmd, const char *path) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "ccpl %s: %s: is a folder, not a file\n", cmd, path);
+        return CLI_FAIL;
+    }
     const char *base = cli_basename(path);
     const char *dot = strrchr(base, '.');
     if (!dot || (strcasecmp(dot, ".png") != 0 && strcasecmp(dot, ".jpg") != 0 &&
                  strcasecmp(dot, ".jpeg") != 0)) {
-        fprintf(stderr, "ccpl %s: %s: unknown image type %s(use .png, .jpg or .jpeg)\n", cmd,
-                path, dot ? dot : "");
+        fprintf(stderr, "ccpl %s: %s: unknown image type%s%s (use .png, .jpg or .jpeg)\n",
+                cmd, path, dot ? " " : "", dot ? dot : "");
         return CLI_USAGE;
     }
     return cli_check_output_dir(cmd, path);
