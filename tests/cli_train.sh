@@ -11,6 +11,7 @@ mkdir -p "$T/c/sub" "$T/s"
 cp "$FX/content.png" "$T/c/a.png"; cp "$FX/content_small.png" "$T/c/sub/b.png"; cp "$FX/style2.png" "$T/c/sub/c.png"
 cp "$FX/style.png" "$T/s/a.png"; cp "$FX/style2.png" "$T/s/b.png"
 echo "not an image" >"$T/c/broken.jpg"
+head -c 300 "$FX/style.png" >"$T/s/cut.png"
 PHOTO=(--mode photo --vgg "$FX/vgg_conv3_1_legacy.pth" --content-dir "$T/c" --style-dir "$T/s" --batch-size 2 --load-size 48 --crop-size 32 --seed 3 -q)
 
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --max-iter 4 --save-interval 2 --log-file "$T/full/log.csv" 2>"$T/err.txt"
@@ -19,7 +20,16 @@ for f in decoder_iter_2.pth.tar sct_iter_2.pth.tar decoder_iter_4.pth.tar sct_it
     [ -f "$T/full/$f" ] && ok || bad "missing $f"
 done
 [ "$(wc -l <"$T/full/log.csv")" -eq 5 ] && head -1 "$T/full/log.csv" | grep -q '^iteration,lr,loss_content,loss_style,loss_ccp,loss_total,seconds$' && ok || bad "log: $(cat "$T/full/log.csv")"
-grep -q "unreadable training images were skipped" "$T/err.txt" && ok || bad "no warning about broken.jpg: $(cat "$T/err.txt")"
+# one line per skipped file naming it and the cause, then the summary (issue 13)
+grep -q "^ccpl train: skipped $T/c/broken.jpg: not a PNG or JPEG image$" "$T/err.txt" && ok || bad "no line naming broken.jpg: $(cat "$T/err.txt")"
+grep -q "^ccpl train: skipped $T/s/cut.png: truncated PNG data$" "$T/err.txt" && ok || bad "no line naming cut.png: $(cat "$T/err.txt")"
+grep -q "^ccpl train: warning: 2 unreadable training images were skipped (named above)$" "$T/err.txt" && ok || bad "no summary: $(cat "$T/err.txt")"
+
+# outputs checked before any work: an unwritable log folder, a save-dir under a file
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/x" --max-iter 1 --log-file "$T/no/such/log.csv" 2>"$T/err.txt"
+rc=$?; [ $rc -eq 1 ] && grep -q "$T/no/such/log.csv: folder $T/no/such: No such file or directory" "$T/err.txt" && [ ! -e "$T/x/state.pth" ] && ok || bad "log in a missing folder: rc $rc $(cat "$T/err.txt")"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/c/a.png/run" --max-iter 1 2>"$T/err.txt"
+rc=$?; [ $rc -eq 1 ] && grep -q "$T/c/a.png/run" "$T/err.txt" && ok || bad "save-dir under a file: rc $rc $(cat "$T/err.txt")"
 
 # resume: 2 iterations, then --resume to 4
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/half" --max-iter 2 --save-interval 2 2>/dev/null && \

@@ -73,6 +73,12 @@ typedef struct ui {
     long first;
 } ui;
 
+static void on_skip(const char *message, void *user) {
+    ui *u = user;
+    if (u->pr.enabled) fputc('\n', stderr); /* off the progress line */
+    fprintf(stderr, "ccpl train: skipped %s\n", message);
+}
+
 static int on_iter(long iter, long max_iter, double lr, const ccpl__losses *l, double seconds,
                    void *user) {
     ui *u = user;
@@ -185,10 +191,25 @@ int cmd_train(int argc, char **argv) {
         c.n_threads = n > 0 ? (int)n : 1;
     }
 
+    /* Outputs are checked before anything is loaded (issue 13): the save
+     * folder (made here if missing) and the log's folder must be writable,
+     * and no output may be one of the input checkpoints. */
+    if (cli_ensure_dir(c.save_dir) != 0) {
+        fprintf(stderr, "ccpl %s: %s: cannot create the save folder: %s\n", cmd, c.save_dir, strerror(errno));
+        return CLI_FAIL;
+    }
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s/state.pth", c.save_dir);
+    if (cli_check_output_dir(cmd, probe) != CLI_OK) return CLI_FAIL;
+    if (c.log_file && cli_check_output_dir(cmd, c.log_file) != CLI_OK) return CLI_FAIL;
+    const char *inputs[] = {c.vgg, c.init_decoder, c.init_sct};
+    if (c.log_file && cli_refuse_input_as_output(cmd, c.log_file, inputs, 3) != CLI_OK) return CLI_USAGE;
+
     ui u;
     memset(&u, 0, sizeof u);
     progress_start(&u.pr, 0, "iterations", quiet);
     c.on_iter = on_iter;
+    c.on_skip = on_skip;
     c.user = &u;
     /* SA_RESTART: a signal landing in a write, fsync or read of the checkpoint
        being saved (or of a training image) must not fail it with EINTR.
@@ -209,7 +230,9 @@ int cmd_train(int argc, char **argv) {
     ccpl_error err;
     ccpl_status st = ccpl__train_run(&c, &skipped, &err);
     if (u.pr.enabled) fputc('\n', stderr);
-    if (skipped) fprintf(stderr, "ccpl train: warning: %d unreadable training images were skipped\n", skipped);
+    if (skipped)
+        fprintf(stderr, "ccpl train: warning: %d unreadable training image%s skipped (named above)\n",
+                skipped, skipped == 1 ? " was" : "s were");
     if (st != CCPL_OK) {
         if (st == CCPL_E_CANCELLED)
             fprintf(stderr, "ccpl train: interrupted: %s; continue with --resume --save-dir %s\n", err.message, c.save_dir);

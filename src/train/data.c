@@ -137,6 +137,8 @@ struct ccpl__loader {
     long next_iter;   /* iteration the worker prepares next */
     int skipped;
     char last_skip[512];
+    char **skip_msgs; /* one message per skipped file, in the order met */
+    int skip_cap;
 };
 
 /* Loads draw d of set q into out (3,crop,crop); skips unreadable files. */
@@ -155,6 +157,12 @@ static ccpl_status load_draw(ccpl__loader *l, seq *q, int set_id, uint64_t d, cc
         if (ccpl_image_load(q->set->paths[idx], &img, &e) != CCPL_OK) {
             q->bad[idx] = 1;
             pthread_mutex_lock(&l->mu);
+            if (l->skipped == l->skip_cap) {
+                int cap = l->skip_cap ? 2 * l->skip_cap : 16;
+                char **m = realloc(l->skip_msgs, sizeof *m * (size_t)cap);
+                if (m) l->skip_msgs = m, l->skip_cap = cap;
+            }
+            if (l->skipped < l->skip_cap) l->skip_msgs[l->skipped] = strdup(e.message);
             l->skipped++;
             snprintf(l->last_skip, sizeof l->last_skip, "%s", e.message);
             pthread_mutex_unlock(&l->mu);
@@ -293,6 +301,17 @@ int ccpl__loader_skipped(ccpl__loader *l, char *last_message, size_t n) {
     return k;
 }
 
+int ccpl__loader_skip_message(ccpl__loader *l, int k, char *out, size_t n) {
+    pthread_mutex_lock(&l->mu);
+    int ok = k >= 0 && k < l->skipped;
+    if (ok && n) {
+        const char *m = k < l->skip_cap && l->skip_msgs[k] ? l->skip_msgs[k] : "unreadable image";
+        snprintf(out, n, "%s", m);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return ok;
+}
+
 void ccpl__loader_free(ccpl__loader *l) {
     if (!l) return;
     pthread_mutex_lock(&l->mu);
@@ -312,5 +331,7 @@ void ccpl__loader_free(ccpl__loader *l) {
         free(l->sq[k].perm);
         free(l->sq[k].bad);
     }
+    for (int k = 0; k < l->skipped && k < l->skip_cap; k++) free(l->skip_msgs[k]);
+    free(l->skip_msgs);
     free(l);
 }

@@ -53,6 +53,9 @@ ccpl_status ccpl__loader_next(ccpl__loader *l, const ccpl__act **contents,
 
 /* Unreadable files met so far, and the last such message. */
 int ccpl__loader_skipped(ccpl__loader *l, char *last_message, size_t n);
+/* The message of the k-th skipped file (0-based, in the order met: it
+ * names the file and the cause) into out; 0 when fewer were skipped. */
+int ccpl__loader_skip_message(ccpl__loader *l, int k, char *out, size_t n);
 
 void ccpl__loader_free(ccpl__loader *l);
 

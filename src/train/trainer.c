@@ -466,6 +466,16 @@ static void free_trainer(trainer *t) {
     ccpl__checkpoint_free(&t->vgg);
 }
 
+/* Hands the files the loader skipped since the last call to on_skip, on
+ * this (the training) thread. */
+static void report_skips(const ccpl__train_config *c, ccpl__loader *loader, int *reported) {
+    char msg[512];
+    while (ccpl__loader_skip_message(loader, *reported, msg, sizeof msg)) {
+        if (c->on_skip) c->on_skip(msg, c->user);
+        (*reported)++;
+    }
+}
+
 ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_error *err) {
     trainer t;
     memset(&t, 0, sizeof t);
@@ -591,9 +601,12 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
     }
     const double t0 = now();
     long last_saved = iter;
+    int reported = 0; /* skipped files already passed to on_skip */
     while (iter < c->max_iter) {
         const ccpl__act *contents, *styles;
-        if ((st = ccpl__loader_next(loader, &contents, &styles, err)) != CCPL_OK) goto done;
+        st = ccpl__loader_next(loader, &contents, &styles, err);
+        report_skips(c, loader, &reported);
+        if (st != CCPL_OK) goto done;
         for (int i = 0; i < t.np; i++) memset(t.ps[i].g, 0, sizeof(float) * t.ps[i].n);
         for (int l = T - c->loss.num_l; l < T; l++) {
             const int side = c->crop_size >> l; /* crop is a multiple of 2^(T-1) */

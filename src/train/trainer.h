@@ -31,6 +31,10 @@ typedef struct ccpl__train_config {
     /* called after every iteration; non-zero stops the run after saving */
     int (*on_iter)(long iter, long max_iter, double lr, const ccpl__losses *l, double seconds,
                    void *user);
+    /* called on the training thread once per unreadable training image (it
+     * is skipped; the next draw takes its place), with a message naming the
+     * file and the cause; may be NULL */
+    void (*on_skip)(const char *message, void *user);
     void *user;
 } ccpl__train_config;
 
