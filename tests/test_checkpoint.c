@@ -2,7 +2,10 @@
  * tests/ref/fixtures_checkpoint.py (Debian's torch 1.13): every value, dtype,
  * shape and format of one state_dict saved in the zip and legacy formats and
  * several pickle protocols; hand-made legacy views; each bad file's status
- * and message; and the real models in $CCPL_SHARED/models when present. */
+ * and message; the same state_dict as people save it (wrapped, prefixed
+ * 'module.', next to integer tensors and an optimizer's state), loading to
+ * the same keys and values; and the real models in $CCPL_SHARED/models when
+ * present. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -165,14 +168,188 @@ static void test_good_files(const char *dir) {
     static const struct {
         const char *file, *format;
     } nested[] = {{"nested_zip.pth", "zip"}, {"nested_legacy.pth", "legacy"}};
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 2; i++) { /* {'state_dict': sd, 'iter': 5}: read as sd */
         ccpl__checkpoint ck;
         ccpl_error err;
         ccpl_status st = ccpl__checkpoint_load(tu_path(dir, nested[i].file), NULL, NULL, &ck, &err);
         CHECK(st == CCPL_OK, "%s: %s", nested[i].file, err.message);
-        if (st == CCPL_OK) check_sd(nested[i].file, &ck, "state_dict.", nested[i].format, NULL);
+        if (st == CCPL_OK) check_sd(nested[i].file, &ck, "", nested[i].format, NULL);
+        CHECK(ck.wrapping && strcmp(ck.wrapping, "state_dict.") == 0, "%s: wrapping '%s'", nested[i].file,
+              ck.wrapping ? ck.wrapping : "(null)");
         ccpl__checkpoint_free(&ck);
     }
+}
+
+/* Entries of ck (state_dict, float) equal to those of the plain file: same
+ * keys in the same order, dtypes, shapes and bit-identical data. */
+static void check_same_as_plain(const char *label, const ccpl__checkpoint *ck, const ccpl__checkpoint *plain) {
+    int k = 0;
+    for (int i = 0; i < ck->n; i++) {
+        const ccpl__tensor_entry *t = &ck->t[i];
+        if (t->outside || !ccpl__dtype_is_float(t->dtype)) {
+            CHECK(t->data == NULL, "%s: '%s' (%s%s) has data", label, t->name, ccpl__dtype_name(t->dtype),
+                  t->outside ? ", outside" : "");
+            CHECK(t->outside || ccpl__checkpoint_find(ck, t->name) == NULL, "%s: find('%s') finds an integer tensor",
+                  label, t->name);
+            continue;
+        }
+        CHECK(k < plain->n, "%s: more state_dict tensors than the plain file", label);
+        if (k >= plain->n) return;
+        const ccpl__tensor_entry *p = &plain->t[k++];
+        CHECK(strcmp(t->name, p->name) == 0, "%s: tensor '%s', plain has '%s'", label, t->name, p->name);
+        CHECK(ccpl__checkpoint_find(ck, p->name) == t, "%s: find('%s')", label, p->name);
+        int same = t->dtype == p->dtype && t->ndim == p->ndim && t->numel == p->numel && t->data && p->data;
+        for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == p->shape[d];
+        if (same && t->numel) same = memcmp(t->data, p->data, t->numel * sizeof(float)) == 0;
+        CHECK(same, "%s: '%s' differs from the plain file's", label, t->name);
+    }
+    CHECK(k == plain->n, "%s: %d state_dict tensors, the plain file has %d", label, k, plain->n);
+}
+
+/* Checkpoints as people save them: the state_dict of sd_zip.pth wrapped,
+ * prefixed, or both; each loads to the plain file's keys and values. */
+static void test_wrapped(const char *dir) {
+    static const struct {
+        const char *base, *wrapping;
+        int outside; /* tensors outside the state_dict (optimizer state, counters) */
+        int ints;    /* integer tensors in the state_dict */
+    } w[] = {
+        {"wrap_dp", "module.", 0, 0},
+        {"wrap_state_dict", "state_dict.", 0, 0},
+        {"wrap_model_opt", "model.", 6, 0},
+        {"wrap_sd_dp", "state_dict.module.", 0, 0},
+        {"wrap_model_dp_opt", "model.module.", 7, 0},
+        {"wrap_net", "net.", 0, 0},
+        {"wrap_params", "params.", 0, 0},
+        {"wrap_decoder", "decoder.", 0, 0},
+        {"wrap_unnamed", "weights_of_run_7.inner.module.", 0, 0},
+        {"wrap_compiled", "_orig_mod.", 0, 0},
+        {"ints", "", 0, 7},
+        {"ints_dp_wrapped", "state_dict.module.", 0, 7},
+    };
+    ccpl__checkpoint plain;
+    ccpl_error err;
+    ccpl_status st = ccpl__checkpoint_load(tu_path(dir, "sd_zip.pth"), NULL, NULL, &plain, &err);
+    CHECK(st == CCPL_OK, "sd_zip.pth: %s", err.message);
+    if (st != CCPL_OK) return;
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        for (int legacy = 0; legacy < 2; legacy++) {
+            char file[64], label[80];
+            snprintf(file, sizeof file, "%s_%s.pth", w[i].base, legacy ? "legacy" : "zip");
+            ccpl__checkpoint ck;
+            st = ccpl__checkpoint_load(tu_path(dir, file), NULL, NULL, &ck, &err);
+            CHECK(st == CCPL_OK, "%s: %s", file, err.message);
+            if (st != CCPL_OK) continue;
+            CHECK(strcmp(ck.format, legacy ? "legacy" : "zip") == 0, "%s: format %s", file, ck.format);
+            CHECK(ck.wrapping && strcmp(ck.wrapping, w[i].wrapping) == 0, "%s: wrapping '%s', expected '%s'", file,
+                  ck.wrapping ? ck.wrapping : "(null)", w[i].wrapping);
+            int outside = 0, ints = 0;
+            for (int k = 0; k < ck.n; k++) {
+                outside += ck.t[k].outside;
+                ints += !ck.t[k].outside && !ccpl__dtype_is_float(ck.t[k].dtype);
+            }
+            CHECK(outside == w[i].outside && ints == w[i].ints, "%s: %d outside, %d integer tensors; expected %d, %d",
+                  file, outside, ints, w[i].outside, w[i].ints);
+            check_same_as_plain(file, &ck, &plain);
+            ccpl__checkpoint_free(&ck);
+            /* the filter sees the keys, not the names in the file */
+            st = ccpl__checkpoint_load(tu_path(dir, file), want_weights_and_half, NULL, &ck, &err);
+            CHECK(st == CCPL_OK, "%s (filtered): %s", file, err.message);
+            snprintf(label, sizeof label, "%s (filtered)", file);
+            for (int k = 0; st == CCPL_OK && k < ck.n; k++) {
+                const ccpl__tensor_entry *t = &ck.t[k];
+                int want = !t->outside && ccpl__dtype_is_float(t->dtype) && want_weights_and_half(t->name, NULL);
+                CHECK((t->data != NULL) == want, "%s: '%s' data %p", label, t->name, (void *)t->data);
+            }
+            ccpl__checkpoint_free(&ck);
+        }
+    }
+    ccpl__checkpoint_free(&plain);
+}
+
+/* Integer and bool tensors: listed with dtype and shape, never converted. */
+static void test_int_tensors(const char *dir) {
+    static const struct {
+        const char *name;
+        ccpl__dtype dt;
+        int ndim;
+        int64_t shape[2];
+    } ints[] = {
+        {"bn.num_batches_tracked", CCPL__DT_I64, 0, {0, 0}}, {"steps", CCPL__DT_I64, 1, {3, 0}},
+        {"i32", CCPL__DT_I32, 2, {2, 2}},  {"i16", CCPL__DT_I16, 1, {2, 0}},
+        {"i8", CCPL__DT_I8, 1, {2, 0}},    {"u8", CCPL__DT_U8, 1, {2, 0}},
+        {"mask", CCPL__DT_BOOL, 1, {3, 0}},
+    };
+    static const char *const names[] = {"int64", "int32", "int16", "int8", "uint8", "bool"};
+    for (int d = 0; d < 6; d++)
+        CHECK(strcmp(ccpl__dtype_name((ccpl__dtype)(CCPL__DT_I64 + d)), names[d]) == 0 &&
+                  !ccpl__dtype_is_float((ccpl__dtype)(CCPL__DT_I64 + d)),
+              "dtype %d is %s", d, ccpl__dtype_name((ccpl__dtype)(CCPL__DT_I64 + d)));
+    const char *files[] = {"ints_zip.pth", "ints_legacy.pth", "ints_only.pth"};
+    for (int f = 0; f < 3; f++) {
+        ccpl__checkpoint ck;
+        ccpl_error err;
+        ccpl_status st = ccpl__checkpoint_load(tu_path(dir, files[f]), NULL, NULL, &ck, &err);
+        CHECK(st == CCPL_OK, "%s: %s", files[f], err.message);
+        if (st != CCPL_OK) continue;
+        for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+            const ccpl__tensor_entry *t = ccpl__checkpoint_entry(&ck, ints[i].name);
+            int ok = t && t->dtype == ints[i].dt && t->ndim == ints[i].ndim && !t->data && !t->outside;
+            for (int d = 0; ok && d < t->ndim; d++) ok = t->shape[d] == ints[i].shape[d];
+            CHECK(ok, "%s: integer tensor '%s'", files[f], ints[i].name);
+            CHECK(ccpl__checkpoint_find(&ck, ints[i].name) == NULL, "%s: find('%s') is not NULL", files[f],
+                  ints[i].name);
+        }
+        if (f == 2) CHECK(ck.n == 7, "ints_only.pth: %d tensors", ck.n);
+        ccpl__checkpoint_free(&ck);
+    }
+    /* hand-made: an int64 tensor read through a 2-element LongStorage */
+    ccpl__checkpoint ck;
+    ccpl_error err;
+    ccpl_status st = ccpl__checkpoint_load(tu_path(dir, "unsupported_pickle.pth"), NULL, NULL, &ck, &err);
+    CHECK(st == CCPL_OK && ck.n == 1 && ck.t[0].dtype == CCPL__DT_I64 && ck.t[0].numel == 2 && !ck.t[0].data,
+          "hand-made int64 tensor: %s", st ? err.message : "wrong entry");
+    ccpl__checkpoint_free(&ck);
+}
+
+/* Two model dicts side by side: no guess, every tensor keeps its path. */
+static void test_two_models(const char *dir) {
+    for (int legacy = 0; legacy < 2; legacy++) {
+        const char *file = legacy ? "two_models_legacy.pth" : "two_models_zip.pth";
+        ccpl__checkpoint ck;
+        ccpl_error err;
+        ccpl_status st = ccpl__checkpoint_load(tu_path(dir, file), NULL, NULL, &ck, &err);
+        CHECK(st == CCPL_OK, "%s: %s", file, err.message);
+        if (st != CCPL_OK) continue;
+        CHECK(ck.n == N_SD + 1 && ck.wrapping && ck.wrapping[0] == '\0', "%s: %d tensors, wrapping '%s'", file,
+              ck.n, ck.wrapping ? ck.wrapping : "(null)");
+        const ccpl__tensor_entry *a = ccpl__checkpoint_find(&ck, "decoder.conv.weight");
+        const ccpl__tensor_entry *b = ccpl__checkpoint_find(&ck, "sct.cnet.0.weight");
+        CHECK(a && a->numel == 54 && a->data && a->data[53] == fv(53) && b && b->numel == 4,
+              "%s: decoder.conv.weight / sct.cnet.0.weight", file);
+        char groups[200];
+        ccpl__checkpoint_key_groups(&ck, groups, sizeof groups);
+        CHECK(strcmp(groups, "decoder.*, sct.*") == 0, "%s: key groups '%s'", file, groups);
+        ccpl__checkpoint_free(&ck);
+    }
+}
+
+/* The summary of keys messages quote. */
+static void test_key_groups(void) {
+    ccpl__tensor_entry t[7];
+    memset(t, 0, sizeof t);
+    const char *names[7] = {"28.bias", "1.weight", "cnet.0.weight", "steps", "uncompress.bias", "x", "cnet.2.bias"};
+    for (int i = 0; i < 7; i++) t[i].name = (char *)names[i];
+    t[3].dtype = CCPL__DT_I64;  /* integer: not a group */
+    ccpl__checkpoint ck = {7, t, "memory", NULL};
+    char buf[200];
+    ccpl__checkpoint_key_groups(&ck, buf, sizeof buf);
+    CHECK(strcmp(buf, "1.* to 28.*, cnet.*, uncompress.*, x") == 0, "key groups: '%s'", buf);
+    ccpl__checkpoint_key_groups(&ck, buf, 12); /* cut short, still terminated */
+    CHECK(strlen(buf) < 12, "key groups in 12 bytes: '%s'", buf);
+    ck.n = 0;
+    ccpl__checkpoint_key_groups(&ck, buf, sizeof buf);
+    CHECK(buf[0] == '\0', "key groups of nothing: '%s'", buf);
 }
 
 /* Hand-made legacy stream: a view ('view1', offset 4, size 10) of a
@@ -250,9 +427,10 @@ static void test_bad_files(const char *dir) {
         {"big_endian.pth", CCPL_E_FORMAT, {"little-endian", NULL}},
         {"bad_bounds.pth", CCPL_E_FORMAT, {"tensor 'w'", "reaches element 14 of a storage of 10 elements"}},
         {"storage_short.pth", CCPL_E_FORMAT, {"truncated: storage '0' needs 40 bytes", "has 20"}},
-        {"unsupported_pickle.pth", CCPL_E_FORMAT, {"tensor 'w'", "torch.LongStorage"}},
-        {"unsupported_dtype.pth", CCPL_E_FORMAT, {"tensor 'steps'", "torch.LongStorage"}},
-        {"unsupported_dtype_legacy.pth", CCPL_E_FORMAT, {"tensor 'steps'", "torch.LongStorage"}},
+        {"unsupported_complex.pth", CCPL_E_FORMAT, {"tensor 'w'", "unsupported type torch.ComplexFloatStorage"}},
+        {"whole_module.pth", CCPL_E_UNSAFE,
+         {"refusing global torch.nn.modules.container.Sequential", "a whole pickled model"}},
+        {"whole_module_legacy.pth", CCPL_E_UNSAFE, {"torch.nn.modules", "save model.state_dict() instead"}},
         {"not_dict.pth", CCPL_E_FORMAT, {"holds a tensor, not a state_dict", NULL}},
         {"deep.pkl", CCPL_E_TOO_LARGE, {"nested deeper than 64 levels", NULL}},
         {"deep_zip.pth", CCPL_E_TOO_LARGE, {"nested deeper than 64 levels", NULL}},
@@ -396,6 +574,10 @@ int main(void) {
     test_good_files(dirbuf);
     test_legacy_view(dirbuf);
     test_memory(dirbuf);
+    test_wrapped(dirbuf);
+    test_int_tensors(dirbuf);
+    test_two_models(dirbuf);
+    test_key_groups();
     test_bad_files(dirbuf);
     test_real_models(dirbuf);
     free(dirbuf);

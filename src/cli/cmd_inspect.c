@@ -12,6 +12,13 @@ static const char *const HELP =
     "format, without running the pickle inside: anything but tensors and plain\n"
     "containers is refused.\n"
     "\n"
+    "A state_dict saved inside a wrapping ({'state_dict': sd}, {'model': sd,\n"
+    "'optimizer': ...}, keys prefixed 'module.' by nn.DataParallel) is listed by\n"
+    "its keys, as the models read them, after a line naming the wrapping; other\n"
+    "tensors (an optimizer's) are marked as outside the state_dict. Integer and\n"
+    "bool tensors are listed but are never weights. 'parameters' counts the\n"
+    "elements of the state_dict's float tensors.\n"
+    "\n"
     "  -h, --help   this help\n"
     "\n"
     "Exit status: 0 all files read, 1 a file could not be read, 2 bad usage.\n";
@@ -45,15 +52,17 @@ int cmd_inspect(int argc, char **argv) {
         }
         size_t total = 0, width = 4;
         for (int k = 0; k < ck.n; k++) {
-            total += ck.t[k].numel;
+            if (!ck.t[k].outside && ccpl__dtype_is_float(ck.t[k].dtype)) total += ck.t[k].numel;
             if (strlen(ck.t[k].name) > width) width = strlen(ck.t[k].name);
         }
         printf("%s: %s format, %d tensors, %zu parameters\n", argv[i], ck.format, ck.n, total);
+        if (ck.wrapping && ck.wrapping[0])
+            printf("  the state_dict is under '%s' (its keys are listed without it)\n", ck.wrapping);
         for (int k = 0; k < ck.n; k++) {
             const ccpl__tensor_entry *t = &ck.t[k];
             printf("  %-*s  %-8s  (", (int)width, t->name, ccpl__dtype_name(t->dtype));
             for (int d = 0; d < t->ndim; d++) printf("%s%lld", d ? ", " : "", (long long)t->shape[d]);
-            printf(")\n");
+            printf(")%s\n", t->outside ? "  outside the state_dict" : "");
         }
         ccpl__checkpoint_free(&ck);
     }

@@ -22,8 +22,18 @@ const char *ccpl__dtype_name(ccpl__dtype dt) {
     case CCPL__DT_F16: return "float16";
     case CCPL__DT_BF16: return "bfloat16";
     case CCPL__DT_F64: return "float64";
+    case CCPL__DT_I64: return "int64";
+    case CCPL__DT_I32: return "int32";
+    case CCPL__DT_I16: return "int16";
+    case CCPL__DT_I8: return "int8";
+    case CCPL__DT_U8: return "uint8";
+    case CCPL__DT_BOOL: return "bool";
     }
     return "unknown";
+}
+
+int ccpl__dtype_is_float(ccpl__dtype dt) {
+    return dt == CCPL__DT_F32 || dt == CCPL__DT_F16 || dt == CCPL__DT_BF16 || dt == CCPL__DT_F64;
 }
 
 ccpl_status ccpl__ck_fail(ccpl__ck_ctx *c, ccpl_status st, const char *fmt, ...) {
@@ -46,7 +56,7 @@ static void shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
 
 /* ---- flattening --------------------------------------------------------- */
 
-static ccpl_status add_flat(ccpl__ck_ctx *c, char *name, const ccpl__pkl_tensor *t) {
+static ccpl_status add_flat(ccpl__ck_ctx *c, char *name, const ccpl__pkl_tensor *t, int outside) {
     if (c->nflat >= CCPL__PKL_MAX_TENSORS) {
         free(name);
         return ccpl__ck_fail(c, CCPL_E_TOO_LARGE, "more than %d tensors (safety limit)",
@@ -66,12 +76,16 @@ static ccpl_status add_flat(ccpl__ck_ctx *c, char *name, const ccpl__pkl_tensor 
     memset(f, 0, sizeof *f);
     f->name = name;
     f->t = t;
+    f->outside = outside;
     return CCPL_OK;
 }
 
 /* Tensors of dict d, keys joined to prefix with '.'; nested dicts recurse
- * (bounded depth); other values (ints, strings, lists...) are ignored. */
-static ccpl_status flatten(ccpl__ck_ctx *c, const ccpl__pv *d, const char *prefix, int depth) {
+ * (bounded depth); other values (ints, strings, lists...) are ignored. A
+ * tensor is in the state_dict when it was reached through c->sd on the path
+ * c->sd_path (not through another reference to the same dict). */
+static ccpl_status flatten(ccpl__ck_ctx *c, const ccpl__pv *d, const char *prefix, int depth, int inside) {
+    if (d == c->sd && strcmp(prefix, c->sd_path) == 0) inside = 1;
     for (size_t i = 0; i + 1 < d->u.seq.n; i += 2) {
         const ccpl__pv *k = d->u.seq.v[i], *v = d->u.seq.v[i + 1];
         if (++c->visits > CCPL__CKPT_MAX_VISITS)
@@ -93,18 +107,15 @@ static ccpl_status flatten(ccpl__ck_ctx *c, const ccpl__pv *d, const char *prefi
         } else {
             continue;
         }
-        size_t pn = prefix ? strlen(prefix) + 1 : 0;
-        if (kn > SIZE_MAX - pn - 1) return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
-        char *name = (char *)malloc(pn + kn + 1);
+        size_t pn = strlen(prefix);
+        if (kn > SIZE_MAX - pn - 2) return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
+        char *name = (char *)malloc(pn + kn + 2); /* room for the '.' of a dict's path */
         if (!name) return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
-        if (prefix) {
-            memcpy(name, prefix, pn - 1);
-            name[pn - 1] = '.';
-        }
+        memcpy(name, prefix, pn);
         memcpy(name + pn, ks, kn);
         name[pn + kn] = '\0';
         if (v->kind == CCPL__PV_TENSOR) {
-            ccpl_status st = add_flat(c, name, v->u.t);
+            ccpl_status st = add_flat(c, name, v->u.t, !inside);
             if (st) return st;
         } else {
             if (depth + 1 >= CCPL__CKPT_MAX_DICT_DEPTH) {
@@ -114,7 +125,9 @@ static ccpl_status flatten(ccpl__ck_ctx *c, const ccpl__pv *d, const char *prefi
                 return ccpl__ck_fail(c, CCPL_E_FORMAT, "dicts nested deeper than %d levels at '%s'",
                                      CCPL__CKPT_MAX_DICT_DEPTH, pk);
             }
-            ccpl_status st = flatten(c, v, name, depth + 1);
+            name[pn + kn] = '.'; /* the path as ccpl__ck_find_state_dict writes it: "a.b." */
+            name[pn + kn + 1] = '\0';
+            ccpl_status st = flatten(c, v, name, depth + 1, inside);
             free(name);
             if (st) return st;
         }
@@ -197,9 +210,11 @@ ccpl_status ccpl__ck_prepare(ccpl__ck_ctx *c, const ccpl__pv *root) {
     if (root->kind != CCPL__PV_DICT)
         return ccpl__ck_fail(c, CCPL_E_FORMAT, "the checkpoint holds a %s, not a state_dict (a dict of tensors)",
                              ccpl__pv_kind_name(root->kind));
-    ccpl_status st = flatten(c, root, NULL, 0);
+    ccpl_status st = ccpl__ck_find_state_dict(c, root);
     if (st) return st;
+    if ((st = flatten(c, root, "", 0, 0))) return st;
     if ((st = check_duplicates(c))) return st;
+    if ((st = ccpl__ck_strip_prefixes(c))) return st;
     if ((st = build_storage_table(c))) return st;
     for (size_t i = 0; i < c->nflat; i++) {
         ccpl__ck_flat *f = &c->flat[i];
@@ -209,10 +224,11 @@ ccpl_status ccpl__ck_prepare(ccpl__ck_ctx *c, const ccpl__pv *root) {
         f->ref = t->storage->u.st;
         f->st = ccpl__ck_find_storage(c, f->ref->key);
         if (!f->st) return ccpl__ck_fail(c, CCPL_E_FORMAT, "tensor '%s' has no storage", pk); /* not reached */
-        if (ccpl__pkl_storage_type_dtype(f->ref->type) < 0)
+        int dt = ccpl__pkl_storage_type_dtype(f->ref->type);
+        if (dt < 0)
             return ccpl__ck_fail(c, CCPL_E_FORMAT,
                                  "tensor '%s' has unsupported type %s (supported: float32, float16, "
-                                 "bfloat16, float64)",
+                                 "bfloat16, float64; integer and bool tensors are listed)",
                                  pk, ccpl__pkl_storage_type_name(f->ref->type));
         if (t->numel && t->max_index >= f->ref->numel) {
             shape_str(sh, sizeof sh, t->ndim, t->shape);
@@ -221,7 +237,9 @@ ccpl_status ccpl__ck_prepare(ccpl__ck_ctx *c, const ccpl__pv *root) {
                                  " of a storage of %" PRId64 " elements",
                                  pk, t->offset, sh, t->max_index, f->ref->numel);
         }
-        f->wanted = c->want ? c->want(f->name, c->user) != 0 : 1;
+        /* only the state_dict's float tensors are ever converted */
+        if (!f->outside && ccpl__dtype_is_float((ccpl__dtype)dt))
+            f->wanted = c->want ? c->want(f->name + f->key_off, c->user) != 0 : 1;
         if (f->wanted && t->numel > CCPL__CKPT_MAX_NUMEL) {
             shape_str(sh, sizeof sh, t->ndim, t->shape);
             return ccpl__ck_fail(c, CCPL_E_TOO_LARGE, "tensor '%s' of shape %s has more than 2^31 elements",
@@ -278,6 +296,7 @@ static float load_elem(const unsigned char *p, ccpl__dtype dt) {
         if (d < -FLT_MAX) return -INFINITY;
         return (float)d;
     }
+    default: break; /* integer tensors are never converted */
     }
     return 0.0f;
 }
@@ -315,6 +334,8 @@ static void ctx_release(ccpl__ck_ctx *c) {
     free(c->flat);
     for (size_t i = 0; i < c->nst; i++) free(c->st[i].owned);
     free(c->st);
+    free(c->sd_path);
+    free(c->wrapping);
     ccpl__pkl_free(c->pkl);
     memset(c, 0, sizeof *c);
 }
@@ -355,8 +376,11 @@ static ccpl_status build_output(ccpl__ck_ctx *c, ccpl__checkpoint *out) {
         ccpl__ck_flat *f = &c->flat[k];
         const ccpl__pkl_tensor *t = f->t;
         ccpl__dtype dt = (ccpl__dtype)ccpl__pkl_storage_type_dtype(f->ref->type);
+        if (f->key_off) /* the key: the name less the wrapping */
+            memmove(f->name, f->name + f->key_off, strlen(f->name + f->key_off) + 1);
         e[k].name = f->name;
         f->name = NULL;
+        e[k].outside = f->outside;
         e[k].dtype = dt;
         e[k].ndim = t->ndim;
         memcpy(e[k].shape, t->shape, sizeof e[k].shape);
@@ -384,6 +408,8 @@ static ccpl_status build_output(ccpl__ck_ctx *c, ccpl__checkpoint *out) {
     out->n = (int)c->nflat;
     out->t = e;
     out->format = c->format;
+    out->wrapping = c->wrapping;
+    c->wrapping = NULL;
     return CCPL_OK;
 }
 
@@ -471,8 +497,73 @@ ccpl_status ccpl__checkpoint_load(const char *path, ccpl__want_fn want, void *us
 const ccpl__tensor_entry *ccpl__checkpoint_find(const ccpl__checkpoint *ck, const char *name) {
     if (!ck || !name) return NULL;
     for (int i = 0; i < ck->n; i++)
+        if (!ck->t[i].outside && ccpl__dtype_is_float(ck->t[i].dtype) && strcmp(ck->t[i].name, name) == 0)
+            return &ck->t[i];
+    return NULL;
+}
+
+const ccpl__tensor_entry *ccpl__checkpoint_entry(const ccpl__checkpoint *ck, const char *name) {
+    if (!ck || !name) return NULL;
+    for (int i = 0; i < ck->n; i++)
         if (strcmp(ck->t[i].name, name) == 0) return &ck->t[i];
     return NULL;
+}
+
+static int all_digits(const char *s, size_t n) {
+    if (!n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+#define KEY_GROUPS_SHOWN 8
+
+void ccpl__checkpoint_key_groups(const ccpl__checkpoint *ck, char *buf, size_t cap) {
+    struct {
+        const char *s;
+        size_t n;
+        int dotted, numbered;
+    } g[KEY_GROUPS_SHOWN];
+    int ng = 0, more = 0;
+    long lo = -1, hi = -1; /* numbered first components ("0.weight"...) make one range */
+    if (!cap) return;
+    for (int i = 0; ck && i < ck->n; i++) {
+        const ccpl__tensor_entry *t = &ck->t[i];
+        if (t->outside || !ccpl__dtype_is_float(t->dtype)) continue;
+        const char *dot = strchr(t->name, '.');
+        size_t n = dot ? (size_t)(dot - t->name) : strlen(t->name);
+        int numbered = dot && n < 9 && all_digits(t->name, n), k;
+        if (numbered) {
+            long v = strtol(t->name, NULL, 10);
+            if (lo < 0 || v < lo) lo = v;
+            if (v > hi) hi = v;
+        }
+        for (k = 0; k < ng; k++)
+            if (numbered ? g[k].numbered
+                         : !g[k].numbered && g[k].n == n && g[k].dotted == (dot != NULL) &&
+                               memcmp(g[k].s, t->name, n) == 0)
+                break;
+        if (k < ng) continue;
+        if (ng == KEY_GROUPS_SHOWN) {
+            more = 1;
+            continue;
+        }
+        g[ng].s = t->name, g[ng].n = n, g[ng].dotted = dot != NULL, g[ng].numbered = numbered;
+        ng++;
+    }
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < ng && len + 1 < cap; k++) {
+        char part[96];
+        if (g[k].numbered && lo == hi) snprintf(part, sizeof part, "%ld.*", lo);
+        else if (g[k].numbered) snprintf(part, sizeof part, "%ld.* to %ld.*", lo, hi);
+        else {
+            ccpl__pkl_printable(part, sizeof part - 2, g[k].s, g[k].n);
+            if (g[k].dotted) strcat(part, ".*");
+        }
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", k ? ", " : "", part);
+    }
+    if (more && len + 1 < cap) snprintf(buf + len, cap - len, ", ...");
 }
 
 void ccpl__checkpoint_free(ccpl__checkpoint *ck) {
@@ -482,5 +573,6 @@ void ccpl__checkpoint_free(ccpl__checkpoint *ck) {
         free(ck->t[i].data);
     }
     free(ck->t);
+    free(ck->wrapping);
     memset(ck, 0, sizeof *ck);
 }

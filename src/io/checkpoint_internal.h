@@ -21,9 +21,10 @@
  * 2^31 floats per tensor (found by fuzz_checkpoint, docs/FUZZING.md). */
 #define CCPL__CKPT_EXPAND_SLACK ((int64_t)1 << 24)
 #define CCPL__CKPT_MAX_ALIAS 4
-/* Nested dicts followed when flattening ({'state_dict': {...}}). */
+/* Nested dicts followed when flattening or looking for the state_dict. */
 #define CCPL__CKPT_MAX_DICT_DEPTH 16
-/* dict entries visited when flattening (shared sub-dicts are revisited). */
+/* dict entries visited when flattening or looking for the state_dict
+ * (shared sub-dicts are revisited). */
 #define CCPL__CKPT_MAX_VISITS ((size_t)1 << 24)
 
 /* One root storage (by key), shared by every tensor that views it. */
@@ -40,6 +41,8 @@ typedef struct ccpl__ck_storage {
 
 typedef struct ccpl__ck_flat {
     char *name;                  /* flattened key, e.g. "state_dict.0.weight" */
+    size_t key_off;              /* the state_dict key starts at name + key_off */
+    int outside;                 /* not in the state_dict */
     const ccpl__pkl_tensor *t;
     const ccpl__pkl_storage *ref; /* t's storage reference (view) */
     ccpl__ck_storage *st;        /* its root storage */
@@ -56,6 +59,9 @@ typedef struct ccpl__ck_ctx {
     ccpl__ck_flat *flat;
     size_t nflat, capflat;
     size_t visits;
+    const ccpl__pv *sd;   /* the dict holding the state_dict (the root unless wrapped) */
+    char *sd_path;        /* its dotted path with a trailing '.' ("" for the root) */
+    char *wrapping;       /* sd_path plus the key prefixes stripped ("module.") */
     ccpl__ck_storage *st; /* sorted by key */
     size_t nst;
 } ccpl__ck_ctx;
@@ -66,6 +72,14 @@ ccpl_status ccpl__ck_fail(ccpl__ck_ctx *c, ccpl_status st, const char *fmt, ...)
  * table from every storage reference, checks dtypes and bounds against the
  * persistent ids, and sets each storage's `need`. */
 ccpl_status ccpl__ck_prepare(ccpl__ck_ctx *c, const ccpl__pv *root);
+
+/* checkpoint_unwrap.c. Before flattening: finds the dict that holds the
+ * state_dict inside root ({'state_dict': sd, 'epoch': 3} -> sd) and sets
+ * c->sd and c->sd_path. */
+ccpl_status ccpl__ck_find_state_dict(ccpl__ck_ctx *c, const ccpl__pv *root);
+/* After flattening: removes the key prefixes every state_dict key shares
+ * ("module." of nn.DataParallel...), sets c->wrapping and each key_off. */
+ccpl_status ccpl__ck_strip_prefixes(ccpl__ck_ctx *c);
 
 /* The storage with this key, or NULL. */
 ccpl__ck_storage *ccpl__ck_find_storage(ccpl__ck_ctx *c, const char *key);

@@ -64,15 +64,17 @@ static const struct {
     {"HalfStorage", CCPL__DT_F16, 2},
     {"BFloat16Storage", CCPL__DT_BF16, 2},
     {"DoubleStorage", CCPL__DT_F64, 8},
-    /* Known but not converted: a tensor of one of these in a state_dict is a
+    /* Integer and bool tensors (num_batches_tracked, step counters) are
+     * listed but never converted: no weight is an integer. */
+    {"LongStorage", CCPL__DT_I64, 8},
+    {"IntStorage", CCPL__DT_I32, 4},
+    {"ShortStorage", CCPL__DT_I16, 2},
+    {"CharStorage", CCPL__DT_I8, 1},
+    {"ByteStorage", CCPL__DT_U8, 1},
+    {"BoolStorage", CCPL__DT_BOOL, 1},
+    /* Known but not read: a tensor of one of these in a state_dict is a
      * format error naming the tensor; their sizes let legacy streams be
      * walked past them. */
-    {"LongStorage", -1, 8},
-    {"IntStorage", -1, 4},
-    {"ShortStorage", -1, 2},
-    {"CharStorage", -1, 1},
-    {"ByteStorage", -1, 1},
-    {"BoolStorage", -1, 1},
     {"ComplexFloatStorage", -1, 8},
     {"ComplexDoubleStorage", -1, 16},
     {"QInt8Storage", -1, 1},
@@ -122,6 +124,15 @@ static const struct {
     {"torch", "bfloat16", CCPL__G_DTYPE, CCPL__DT_BF16},
     {"torch", "float64", CCPL__G_DTYPE, CCPL__DT_F64},
     {"torch", "double", CCPL__G_DTYPE, CCPL__DT_F64},
+    {"torch", "int64", CCPL__G_DTYPE, CCPL__DT_I64},
+    {"torch", "long", CCPL__G_DTYPE, CCPL__DT_I64},
+    {"torch", "int32", CCPL__G_DTYPE, CCPL__DT_I32},
+    {"torch", "int", CCPL__G_DTYPE, CCPL__DT_I32},
+    {"torch", "int16", CCPL__G_DTYPE, CCPL__DT_I16},
+    {"torch", "short", CCPL__G_DTYPE, CCPL__DT_I16},
+    {"torch", "int8", CCPL__G_DTYPE, CCPL__DT_I8},
+    {"torch", "uint8", CCPL__G_DTYPE, CCPL__DT_U8},
+    {"torch", "bool", CCPL__G_DTYPE, CCPL__DT_BOOL},
 };
 
 static int eq_mem(const char *s, size_t n, const char *lit) {
@@ -722,6 +733,13 @@ static ccpl_status refuse_global(ccpl__pkl *p, const char *mod, size_t modn, con
     char m[128], n[128];
     ccpl__pkl_printable(m, sizeof m, mod, modn);
     ccpl__pkl_printable(n, sizeof n, name, namen);
+    /* torch.save(model) pickles the module classes themselves: say so, the
+     * fix (saving model.state_dict()) is the user's */
+    if (modn > 9 && memcmp(mod, "torch.nn.", 9) == 0)
+        return pfail(p, CCPL_E_UNSAFE,
+                     "refusing global %s.%s (pickle byte %zu): the file holds a whole pickled model "
+                     "(torch.save(model)); only state_dicts are read: save model.state_dict() instead",
+                     m, n, p->base + p->op_pos);
     return pfail(p, CCPL_E_UNSAFE,
                  "refusing global %s.%s (pickle byte %zu): only torch tensor/state_dict globals are allowed",
                  m, n, p->base + p->op_pos);

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "model/arch.h"
+#include "model/file_hint.h"
 
 static int want_enc(const char *name, void *user) {
     return ccpl__net_uses((const ccpl__net *)user, "", name);
@@ -40,10 +41,13 @@ ccpl_model *ccpl__encoder_load(const char *vgg_path, ccpl_mode mode, int n_threa
     }
     m->feat_c = ccpl__feat_channels(mode);
     ccpl__arch_encoder(&m->enc, mode);
-    if (ccpl__checkpoint_load(vgg_path, want_enc, &m->enc, &m->vgg, err) != CCPL_OK ||
-        ccpl__net_bind(&m->enc, &m->vgg, vgg_path, "",
-                       mode == CCPL_MODE_ART ? " (art mode needs the VGG up to relu4_1)" : "",
-                       err) != CCPL_OK) {
+    if (ccpl__checkpoint_load(vgg_path, want_enc, &m->enc, &m->vgg, err) != CCPL_OK) {
+        ccpl_model_free(m);
+        return NULL;
+    }
+    char hint[320]; /* what the file holds when it is not the VGG (file_hint.h) */
+    ccpl__file_hint(hint, sizeof hint, &m->vgg, CCPL__ROLE_VGG, mode);
+    if (ccpl__net_bind(&m->enc, &m->vgg, vgg_path, "", hint, err) != CCPL_OK) {
         ccpl_model_free(m);
         return NULL;
     }

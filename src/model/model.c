@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "io/image_internal.h"
 #include "model/arch.h"
+#include "model/file_hint.h"
 #include "ops/coral.h"
 
 ccpl_params ccpl_default_params(void) {
@@ -85,13 +86,42 @@ typedef struct want_ctx {
     const char *prefixes[2];
     int n;
     int uncompress; /* SCT's uncompress.weight/bias */
+    ccpl__role role; /* its keys may be under the role's name (file_hint.h) */
 } want_ctx;
 
-static int want_tensor(const char *name, void *user) {
-    const want_ctx *w = (const want_ctx *)user;
+static int want_key(const want_ctx *w, const char *name) {
     for (int i = 0; i < w->n; i++)
         if (ccpl__net_uses(w->nets[i], w->prefixes[i], name)) return 1;
     return w->uncompress && (!strcmp(name, "uncompress.weight") || !strcmp(name, "uncompress.bias"));
+}
+
+static int want_tensor(const char *name, void *user) {
+    const want_ctx *w = (const want_ctx *)user;
+    for (const char *const *p = ccpl__role_prefixes(w->role); *p; p++)
+        if (!strncmp(name, *p, strlen(*p)) && want_key(w, name + strlen(*p))) return 1;
+    return 0;
+}
+
+/* Binds a model file's nets under the role's prefix in it ("" or, for a
+ * file holding several models, "decoder." / "sct."); every failure names
+ * what the file holds when that explains it (file_hint.h). */
+static ccpl_status bind_file(ccpl_model *m, ccpl__role role, const ccpl__checkpoint *ck, const char *path,
+                             ccpl_error *err) {
+    char hint[320], pre[64];
+    ccpl__file_hint(hint, sizeof hint, ck, role, m->params.mode);
+    if (role == CCPL__ROLE_VGG) return ccpl__net_bind(&m->enc, ck, path, "", hint, err);
+    if (role == CCPL__ROLE_DECODER) {
+        const char *rp = ccpl__role_prefix(ck, role, "11.weight"); /* in decoders of both modes */
+        return ccpl__net_bind(&m->decoder, ck, path, rp, hint, err);
+    }
+    const char *rp = ccpl__role_prefix(ck, role, "cnet.0.weight");
+    ccpl_status st;
+    snprintf(pre, sizeof pre, "%scnet.", rp);
+    if ((st = ccpl__net_bind(&m->cnet, ck, path, pre, hint, err)) != CCPL_OK) return st;
+    snprintf(pre, sizeof pre, "%ssnet.", rp);
+    if ((st = ccpl__net_bind(&m->snet, ck, path, pre, hint, err)) != CCPL_OK) return st;
+    snprintf(pre, sizeof pre, "%suncompress", rp);
+    return ccpl__conv_bind(&m->uncompress, ck, path, pre, hint, err);
 }
 
 /* Smallest side s such that an s x s input passes the nets in order. */
@@ -145,22 +175,16 @@ ccpl_model *ccpl_model_load(const char *vgg_path, const char *decoder_path,
     ccpl__arch_snet(&m->snet, p.mode);
     ccpl__arch_uncompress(&m->uncompress, p.mode);
 
-    const char *hint = p.mode == CCPL_MODE_ART ? " (a photo-mode checkpoint used in art mode?)"
-                                               : " (an art-mode checkpoint used in photo mode?)";
-    want_ctx wv = {{&m->enc}, {""}, 1, 0};
-    want_ctx wd = {{&m->decoder}, {""}, 1, 0};
-    want_ctx ws = {{&m->cnet, &m->snet}, {"cnet.", "snet."}, 2, 1};
+    want_ctx wv = {{&m->enc}, {""}, 1, 0, CCPL__ROLE_VGG};
+    want_ctx wd = {{&m->decoder}, {""}, 1, 0, CCPL__ROLE_DECODER};
+    want_ctx ws = {{&m->cnet, &m->snet}, {"cnet.", "snet."}, 2, 1, CCPL__ROLE_SCT};
     ccpl_status st;
     if ((st = ccpl__checkpoint_load(vgg_path, want_tensor, &wv, &m->vgg, err)) != CCPL_OK ||
-        (st = ccpl__net_bind(&m->enc, &m->vgg, vgg_path, "",
-                             p.mode == CCPL_MODE_ART ? " (art mode needs the VGG up to relu4_1)" : "",
-                             err)) != CCPL_OK ||
+        (st = bind_file(m, CCPL__ROLE_VGG, &m->vgg, vgg_path, err)) != CCPL_OK ||
         (st = ccpl__checkpoint_load(decoder_path, want_tensor, &wd, &m->dec, err)) != CCPL_OK ||
-        (st = ccpl__net_bind(&m->decoder, &m->dec, decoder_path, "", hint, err)) != CCPL_OK ||
+        (st = bind_file(m, CCPL__ROLE_DECODER, &m->dec, decoder_path, err)) != CCPL_OK ||
         (st = ccpl__checkpoint_load(sct_path, want_tensor, &ws, &m->sct, err)) != CCPL_OK ||
-        (st = ccpl__net_bind(&m->cnet, &m->sct, sct_path, "cnet.", hint, err)) != CCPL_OK ||
-        (st = ccpl__net_bind(&m->snet, &m->sct, sct_path, "snet.", hint, err)) != CCPL_OK ||
-        (st = ccpl__conv_bind(&m->uncompress, &m->sct, sct_path, "uncompress", hint, err)) != CCPL_OK ||
+        (st = bind_file(m, CCPL__ROLE_SCT, &m->sct, sct_path, err)) != CCPL_OK ||
         (p.engine == CCPL_ENGINE_FAST &&
          ((st = ccpl__net_prepare_fast(&m->enc, err)) != CCPL_OK ||
           (st = ccpl__net_prepare_fast(&m->decoder, err)) != CCPL_OK))) {

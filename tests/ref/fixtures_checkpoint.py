@@ -5,7 +5,14 @@ torch.save in the zip and legacy formats and several pickle protocols, plus a
 protocol-0 pickle written by Python's pure pickler (text opcodes), a
 hand-assembled legacy stream with a storage view and old-style calls, and bad
 files: malicious pickles, truncations, corrupt or foreign files, tensors that
-overrun their storage, over-deep nesting and unsupported dtypes."""
+overrun their storage, over-deep nesting and unsupported dtypes.
+
+Checkpoints as people save them (issue 13): the same state_dict with every key
+prefixed 'module.' (nn.DataParallel), wrapped as {'state_dict': sd},
+{'model': sd, 'optimizer': ..., 'epoch': ...} and other wrapper names, both
+together, with integer and bool tensors (num_batches_tracked, step counters)
+next to the weights, two model dicts side by side, and a whole pickled
+nn.Module."""
 import collections
 import io
 import os
@@ -163,6 +170,69 @@ def f32_bytes(vals):
     return struct.pack("<%df" % len(vals), *vals)
 
 
+# ---- checkpoints as people save them ---------------------------------------
+
+def int_tensors():
+    """Integer and bool tensors as real checkpoints hold them; values the C
+    test never reads (they are listed, not loaded)."""
+    d = collections.OrderedDict()
+    d["bn.num_batches_tracked"] = torch.tensor(1234)          # int64, 0-d
+    d["steps"] = torch.arange(3)                               # int64
+    d["i32"] = torch.arange(4, dtype=torch.int32).reshape(2, 2)
+    d["i16"] = torch.arange(2, dtype=torch.int16)
+    d["i8"] = torch.tensor([-1, 1], dtype=torch.int8)
+    d["u8"] = torch.tensor([0, 255], dtype=torch.uint8)
+    d["mask"] = torch.tensor([True, False, True])
+    return d
+
+
+def optimizer_state():
+    """A real Adam state_dict after one step: tensors (a float or int64 step,
+    exp_avg...) keyed by ints, and param_groups (a list of dicts)."""
+    lin = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(lin.parameters(), lr=0.1)
+    lin(torch.ones(1, 3)).sum().backward()
+    opt.step()
+    return opt.state_dict()
+
+
+def write_wrapped(P, sd):
+    """Each wrapped file in both formats: NAME_zip.pth and NAME_legacy.pth.
+    The C test expects the state_dict of state_dict() under the wrapping
+    named in its table."""
+    dp = collections.OrderedDict(("module." + k, v) for k, v in sd.items())
+    with_ints = collections.OrderedDict(sd)
+    with_ints.update(int_tensors())
+    files = {
+        "wrap_dp": dp,
+        "wrap_state_dict": {"state_dict": sd, "epoch": 3},
+        "wrap_model_opt": collections.OrderedDict([
+            ("epoch", 12), ("iter", 160000), ("arch", "ccpl"), ("lr", 1e-4),
+            ("model", sd), ("optimizer", optimizer_state()), ("history", [0.5, 0.25])]),
+        "wrap_sd_dp": {"state_dict": dp, "epoch": 3},
+        "wrap_model_dp_opt": {"model": dp, "optimizer": optimizer_state(), "step": torch.tensor(7)},
+        "wrap_net": {"net": sd},
+        "wrap_params": {"params": sd},
+        "wrap_decoder": {"decoder": sd},
+        "wrap_unnamed": {"weights_of_run_7": {"inner": dp}, "note": "single dict, any name"},
+        "wrap_compiled": collections.OrderedDict(("_orig_mod." + k, v) for k, v in sd.items()),
+        "ints": with_ints,
+        "ints_dp_wrapped": {"state_dict": collections.OrderedDict(
+            ("module." + k, v) for k, v in with_ints.items())},
+        # two model dicts side by side: nothing is unwrapped
+        "two_models": {"decoder": sd, "sct": {"cnet.0.weight": f(4)}},
+    }
+    for name, obj in files.items():
+        torch.save(obj, P(name + "_zip.pth"))
+        torch.save(obj, P(name + "_legacy.pth"), _use_new_zipfile_serialization=False)
+    torch.save(int_tensors(), P("ints_only.pth"))
+    torch.save({"epoch": 5, "optimizer": {"lr": 0.1}}, P("no_tensors.pth"))
+    # torch.save(model) of a whole module: refused, with what it is
+    torch.save(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1)), P("whole_module.pth"))
+    torch.save(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1)), P("whole_module_legacy.pth"),
+               _use_new_zipfile_serialization=False)
+
+
 REAL_MODELS = ("vgg_normalised_conv3_1.pth", "feature_invertor_conv3_1.pth")
 
 
@@ -283,9 +353,9 @@ def generate(outdir):
     zip_with(P("unsupported_pickle.pth"),
              state_pickle([("w", rebuild_v2(pid("LongStorage", "0", 2), 0, (2,), (1,)))]),
              [("data/0", struct.pack("<2q", 1, 2))])
-    torch.save({"w": f(3), "steps": torch.arange(3)}, P("unsupported_dtype.pth"))
-    torch.save({"w": f(3), "steps": torch.arange(3)}, P("unsupported_dtype_legacy.pth"),
-               _use_new_zipfile_serialization=False)
+    zip_with(P("unsupported_complex.pth"),
+             state_pickle([("w", rebuild_v2(pid("ComplexFloatStorage", "0", 2), 0, (2,), (1,)))]),
+             [("data/0", f32_bytes([1, 2, 3, 4]))])
     torch.save(f(3), P("not_dict.pth"))
 
     # Nesting: 10^5 MARK/EMPTY_LIST, and a dict that contains itself.
@@ -294,4 +364,5 @@ def generate(outdir):
     zip_with(P("deep_zip.pth"), deep)
     zip_with(P("cyclic.pth"), b"\x80\x02}q\x00(" + U("a") + b"h\x00u.")
 
+    write_wrapped(P, sd)
     write_real_model_stats(P("real_models.txt"))
