@@ -2,7 +2,9 @@
 # ccpl video end to end with the random-weight fixture models: frame count,
 # rate, size and audio of the result (read back with test_video's probe
 # helper), frame folders in and out, bad inputs giving one stderr line and
-# exit 1 (2 for usage), and an interrupt leaving no output file.
+# exit 1 (2 for usage), a phone clip's rotation, tracks and tags kept, WebM
+# and GIF out, other types and outputs that are inputs refused up front, and
+# an interrupt leaving no output file.
 set -u
 BIN="${CCPL_BIN:?run through ctest}"
 FX="${CCPL_FIXTURES:?run through ctest}/model"
@@ -67,12 +69,59 @@ expect 1 "notes.txt" -- video "${ART[@]}" -i "$T/notes.txt" -o "$T/x.mp4"
 expect 1 "trunc.mp4" -- video "${ART[@]}" -i "$T/trunc.mp4" -o "$T/x.mp4"
 expect 1 "audio_only.mp4: no video stream" -- video "${ART[@]}" -i "$T/audio_only.mp4" -o "$T/x.mp4"
 expect 1 "nodir/x.mp4" -- video "${ART[@]}" -i "$T/in.mp4" -o "$T/nodir/x.mp4"
-expect 1 "x.xyz" -- video "${ART[@]}" -i "$T/in.mp4" -o "$T/x.xyz"
 expect 1 "nostyle.png" -- video --vgg "$FX/vgg.pth" --decoder "$FX/art_decoder.pth" --sct "$FX/art_sct.pth" --style "$T/nostyle.png" -i "$T/in.mp4" -o "$T/x.mp4"
 [ -z "$(ls -A "$T" | grep -E '^x\.|^\.|tmp')" ] && ok || bad "a failed run left a file: $(ls -A "$T")"
 echo precious >"$T/keep.mp4"
 "$BIN" video "${ART[@]}" -i "$T/trunc.mp4" -o "$T/keep.mp4" 2>/dev/null
 [ $? -eq 1 ] && [ "$(cat "$T/keep.mp4")" = precious ] && ok || bad "existing output changed by a failed run"
+
+# --- files from real life (issue 13): a phone clip turned by a display
+# matrix, two audio tracks (eng, fra) and a title plays the same way after
+# ccpl: upright frames and no matrix left, every track with its tags
+"$TV" gen "$T/phone.mp4" 6 64 48 12 phone || bad "cannot generate the phone clip"
+d_in=$("$TV" describe "$T/phone.mp4")
+case "$d_in" in "rotation=90 size=64x48 "*) ok ;; *) bad "phone clip: $d_in" ;; esac
+"$BIN" video "${ART[@]}" -i "$T/phone.mp4" -o "$T/phone_out.mp4" && ok || bad "phone clip failed"
+d_out=$("$TV" describe "$T/phone_out.mp4")
+# the same after the video codec (MPEG-4 in, H.264 out); MP2 in MP4 reads as mp3
+[ "${d_out%%,*}" = "rotation=0 size=48x64 video:h264:ita:default" ] && [ "${d_out#*,}" = "${d_in#*,}" ] && ok || bad "phone clip out: $d_out (in: $d_in)"
+case "$d_out" in *",audio:mp3:eng:default,audio:mp3:fra title=A day at the sea") ok ;; *) bad "phone tracks: $d_out" ;; esac
+# a frame folder from it holds upright frames
+"$BIN" video "${ART[@]}" -i "$T/phone.mp4" --max-frames 1 -o "$T/phone_frames/" && ok || bad "phone -> folder failed"
+"$TV" describe "$T/phone_frames/frame_000001.png" | grep -q "size=48x64 " && ok || bad "phone frame: $("$TV" describe "$T/phone_frames/frame_000001.png")"
+
+# --- output types: WebM and GIF are written (the MP2 audio, which neither
+# holds, is named as left out: MP4 calls it mp3); other types are refused before any work,
+# naming the supported ones (missing models show that nothing was loaded)
+NOMODEL=(--vgg "$T/none.pth" --decoder "$T/none.pth" --sct "$T/none.pth" --style "$FX/style.png" -q)
+for ext in webm gif; do
+    "$BIN" video "${ART[@]}" -i "$T/in.mp4" --max-frames 3 -o "$T/fmt.$ext" 2>"$T/err.txt" && ok || bad "-o fmt.$ext failed: $(cat "$T/err.txt")"
+    p=$(probe "$T/fmt.$ext")
+    case "$p" in "frames=3 "*"size=64x48 audio=none"*) ok ;; *) bad "fmt.$ext: $p" ;; esac
+    grep -q "in.mp4: left out: #1 mp3 audio .*$ext cannot hold it" "$T/err.txt" && ok || bad "fmt.$ext: no note on the audio: $(cat "$T/err.txt")"
+done
+expect 2 "x.ogv: .*\.mp4.*\.webm.*\.gif" -- video "${NOMODEL[@]}" -i "$T/in.mp4" -o "$T/x.ogv"
+expect 2 "x.xyz: .*\.mp4" -- video "${NOMODEL[@]}" -i "$T/in.mp4" -o "$T/x.xyz"
+# the output folder is checked before any work
+expect 1 "notes.txt/x.mp4" -- video "${NOMODEL[@]}" -i "$T/in.mp4" -o "$T/notes.txt/x.mp4"
+expect 1 "nodir/x.mp4" -- video "${NOMODEL[@]}" -i "$T/in.mp4" -o "$T/nodir/x.mp4"
+
+# --- never destroy an input: the output is the input video (any spelling,
+# a hard or symbolic link), the style image, or the input frame folder
+cp "$T/in.mp4" "$T/same.mp4"
+cp "$FX/style.png" "$T/style.png"
+ln "$T/same.mp4" "$T/hard.mp4"
+ln -s "$T/same.mp4" "$T/soft.mp4"
+sum_before=$(cksum <"$T/same.mp4")
+for o in "$T/same.mp4" "$T/./same.mp4" "$T/hard.mp4" "$T/soft.mp4"; do
+    expect 2 "same.mp4.*refusing" -- video "${NOMODEL[@]}" -i "$T/same.mp4" -o "$o"
+done
+expect 2 "style.png.*refusing" -- video "${NOMODEL[@]}" --style "$T/style.png" -i "$T/same.mp4" -o "$T/style.png"
+[ "$(cksum <"$T/same.mp4")" = "$sum_before" ] && cmp -s "$FX/style.png" "$T/style.png" && ok || bad "an input was changed"
+ls "$T/fin" >"$T/fin_before.txt"
+expect 2 "fin.*refusing" -- video "${NOMODEL[@]}" -i "$T/fin" -o "$T/fin/"
+expect 2 "fin.*refusing" -- video "${NOMODEL[@]}" -i "$T/fin" -o "$T/./fin"
+ls "$T/fin" | cmp -s - "$T/fin_before.txt" && ok || bad "the input folder changed: $(ls "$T/fin")"
 
 # --- SIGINT mid-run: exit 1, one line, no output and no temporary file
 "$BIN" video "${ART[@]}" -i "$T/long.mp4" -o "$T/int.mp4" 2>"$T/err.txt" &

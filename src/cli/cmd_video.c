@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "io/video_reader.h"
@@ -24,12 +25,25 @@ static const char *const HELP =
     "  -i, --input FILE|DIR      a video (anything FFmpeg reads), or a folder of PNG/JPEG\n"
     "                            frames taken in natural order (f2 before f10)\n"
     "  -s, --style IMG           style image (PNG or JPEG)\n"
-    "  -o, --output FILE|DIR     a video file (.mp4; also .mkv, .mov, .avi): H.264\n"
-    "                            (libx264) or MPEG-4, same frame rate, audio copied\n"
-    "                            unchanged; or a folder (an existing one, a name ending\n"
-    "                            in '/', or one without an extension) of PNG frames,\n"
-    "                            named like the input frames or frame_000001.png\n"
+    "  -o, --output FILE|DIR     a video file: .mp4, .m4v, .mov, .mkv, .avi (H.264 by\n"
+    "                            libx264, else MPEG-4), .webm (VP9) or .gif (256 colours\n"
+    "                            a frame, no sound); other types are refused; or a folder\n"
+    "                            (an existing one, a name ending in '/', or one without an\n"
+    "                            extension) of PNG frames, named like the input frames\n"
+    "                            or frame_000001.png\n"
     "      --fps R               frame rate of a folder input, N or N/D (default 25)\n"
+    "\n"
+    "What an output video keeps of the input: the frame rate and timing, the\n"
+    "rotation (a phone clip's display matrix or 'rotate' tag is applied to the\n"
+    "frames, so that they are upright and play as the input did; frame folders\n"
+    "get upright frames too), the pixel aspect ratio, the colour primaries and\n"
+    "transfer tags (YUV matrix BT.709/BT.2020 as the input's, else BT.601), every\n"
+    "audio and subtitle stream copied unchanged with its language, title and\n"
+    "default/forced flags, the file's tags (title, creation_time, ...) and its\n"
+    "chapters. Streams the output type cannot hold (MP2 audio in WebM, subrip\n"
+    "subtitles in MP4, any sound in GIF), further video streams, cover pictures,\n"
+    "data and attachments are left out, and one line on stderr names each.\n"
+    "Sound and subtitles are cut where the last frame ends (--max-frames).\n"
     "      --max-frames N        stop after N frames (default 0: all)\n"
     "  -n, --no-clobber          never replace an existing file: an existing output\n"
     "                            video fails at once; in a folder, each existing\n"
@@ -54,6 +68,11 @@ static const char *const HELP =
     CLI_MAX_PIXELS_HELP("frames and images", "--size, --style-size")
     "  -q, --quiet               no progress line\n"
     "  -h, --help                this help\n"
+    "\n"
+    "Before any work, an output that is the input video, the style image or the\n"
+    "input folder (whatever its spelling or links) is refused (exit 2), and so is\n"
+    "an unsupported output type (exit 2); a missing or unwritable output folder\n"
+    "is exit 1.\n"
     "\n"
     "Exit status: 0 written, 1 a file could not be read or written or the run was\n"
     "interrupted (no output video is left behind), 2 bad usage.\n";
@@ -252,21 +271,39 @@ static void even_size(int w, int h, int size, int *ow, int *oh) {
     if (*oh < 2) *oh = 2;
 }
 
+/* vi: the input video's (its other streams and tags are kept), NULL for a
+ * frame folder. What is left out of the input is said at once. */
 static int open_writer(ccpl__video_writer **vw, const opts *o, int w, int h, int fps_num, int fps_den,
-                       const char *audio_source) {
+                       const ccpl__video_info *vi) {
     ccpl__video_writer_params wp = {0};
     ccpl_error err;
     wp.width = w;
     wp.height = h;
     wp.fps_num = fps_num;
     wp.fps_den = fps_den;
-    wp.audio_source = audio_source;
+    if (vi) ccpl__video_writer_keep_source(&wp, o->input, vi);
     wp.no_replace = o->no_clobber;
     if (ccpl__video_writer_open(vw, o->output, &wp, &err) != CCPL_OK) {
         fprintf(stderr, "ccpl " CMD ": %s\n", err.message);
         return CLI_FAIL;
     }
+    const char *note = ccpl__video_writer_note(*vw);
+    if (*note) fprintf(stderr, "ccpl " CMD ": %s: %s\n", o->input, note);
     return CLI_OK;
+}
+
+/* An output folder: an existing one must be writable, a new one's parent. */
+static int check_output_folder(const char *dir) {
+    char path[4096];
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    if (cli_is_dir(dir)) {
+        if (access(dir, W_OK | X_OK) == 0) return CLI_OK;
+        fprintf(stderr, "ccpl " CMD ": %s: folder is not writable: %s\n", dir, strerror(errno));
+        return CLI_FAIL;
+    }
+    snprintf(path, sizeof path, "%.*s", (int)n, dir);
+    return cli_check_output_dir(CMD, path);
 }
 
 int cmd_video(int argc, char **argv) {
@@ -296,6 +333,21 @@ int cmd_video(int argc, char **argv) {
     int fps_num = o.fps_num, fps_den = o.fps_den;
     long long total = 0;
     int skipped = 0; /* --no-clobber: frame files that existed */
+
+    /* Before any work: never replace an input (the video, the style, the
+     * frame folder, whatever the spelling), a type that can be written, a
+     * folder that takes the output. */
+    {
+        const char *inputs[2] = {o.input, o.style};
+        if ((rc = cli_refuse_input_as_output(CMD, o.output, inputs, 2)) != CLI_OK) goto done;
+    }
+    if (!to_dir && !ccpl__video_output_supported(o.output)) {
+        rc = cli_usage_error(CMD, "%s: cannot write this type of video (use %s, or a folder for PNG frames)", o.output,
+                             ccpl__video_output_types());
+        goto done;
+    }
+    rc = CLI_FAIL;
+    if ((to_dir ? check_output_folder(o.output) : cli_check_output_dir(CMD, o.output)) != CLI_OK) goto done;
 
     /* An existing output video with --no-clobber: nothing to do. */
     if (o.no_clobber && !to_dir && cli_output_exists(CMD, o.output)) goto done;
@@ -337,8 +389,7 @@ int cmd_video(int argc, char **argv) {
         total = vi->frame_count;
         /* The size is known: open the output now, so that an unwritable
          * path fails before the models are loaded. */
-        if (!to_dir && open_writer(&vw, &o, w, h, fps_num, fps_den, vi->has_audio ? o.input : NULL) != CLI_OK)
-            goto done;
+        if (!to_dir && open_writer(&vw, &o, w, h, fps_num, fps_den, vi) != CLI_OK) goto done;
     }
     if (o.max_frames > 0 && (total == 0 || total > o.max_frames)) total = o.max_frames;
     if (to_dir && cli_ensure_dir(o.output) != 0) {
@@ -450,8 +501,6 @@ int cmd_video(int argc, char **argv) {
         goto done;
     }
     if (vw) {
-        const char *note = ccpl__video_writer_audio_note(vw);
-        if (*note) fprintf(stderr, "ccpl " CMD ": %s: %s\n", o.input, note);
         ccpl__video_writer *w = vw;
         vw = NULL;
         if (ccpl__video_writer_finish(w, &err) != CCPL_OK) {

@@ -1,12 +1,14 @@
 /* video_reader.c — libavformat demuxing, libavcodec decoding, libswscale
  * conversion of decoded frames (any pixel format, colour matrix and range)
- * to packed RGB24. */
+ * to packed RGB24, turned the way the container's display matrix says. */
 #include "io/video_reader.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,11 @@ struct ccpl__video_reader {
     long long pos;                 /* position of the last frame returned (-1: none) */
     int64_t start;                 /* first timestamp, in the stream's time base */
     long long max_pixels;          /* frames with more pixels are refused */
+    /* display orientation: coded pixel (x, y) shows at (ma*x + mc*y, mb*x +
+     * md*y) shifted into the frame; a signed permutation (identity: 1 0 0 1) */
+    int ma, mb, mc, md;
+    unsigned char *turn;           /* scaled frame before it is turned */
+    size_t turn_size;
     char *path;
     ccpl__video_info info;
 };
@@ -37,6 +44,46 @@ void ccpl__video_quiet_logs(void) {
 static const char *averr(int e, char *buf, size_t n) {
     av_strerror(e, buf, n);
     return buf;
+}
+
+/* The display matrix of the video stream (side data; else the older
+ * "rotate" tag, clockwise degrees) rounded to a quarter turn. Matrix rows
+ * per libavutil/display.h: a coded point (x, y) (y down) shows at
+ * (a*x + c*y, b*x + d*y); a clockwise quarter turn is a=0 b=1 c=-1 d=0. */
+static void read_orientation(ccpl__video_reader *r, const AVStream *vs) {
+    int32_t from_tag[9];
+    size_t n = 0;
+    const int32_t *m = (const int32_t *)av_stream_get_side_data(vs, AV_PKT_DATA_DISPLAYMATRIX, &n);
+    if (m && n < 9 * sizeof *m) m = NULL;
+    if (!m) {
+        const AVDictionaryEntry *t = av_dict_get(vs->metadata, "rotate", NULL, 0);
+        char *end = NULL;
+        double deg = t ? strtod(t->value, &end) : 0;
+        if (t && end != t->value && *end == '\0' && isfinite(deg)) {
+            av_display_rotation_set(from_tag, deg);
+            m = from_tag;
+        }
+    }
+    r->ma = r->md = 1;
+    r->mb = r->mc = 0;
+    if (m) {
+        double a = m[0], b = m[1], c = m[3], d = m[4];
+        if (fabs(a) + fabs(d) >= fabs(b) + fabs(c)) {
+            r->ma = a < 0 ? -1 : 1;
+            r->md = d < 0 ? -1 : 1;
+        } else {
+            r->ma = r->md = 0;
+            r->mb = b < 0 ? -1 : 1;
+            r->mc = c < 0 ? -1 : 1;
+        }
+    }
+    /* For the info: a mirrored matrix is a turn R after a left-right flip,
+     * M = (-aR, -bR, cR, dR). */
+    int a = r->ma, b = r->mb, c = r->mc, d = r->md;
+    r->info.mirrored = a * d - b * c < 0;
+    if (r->info.mirrored) a = -a, b = -b;
+    r->info.rotation = a == 1 ? 0 : a == -1 ? 180 : b == 1 ? 90 : 270;
+    (void)c, (void)d;
 }
 
 ccpl_status ccpl__video_reader_open(ccpl__video_reader **out, const char *path, ccpl_error *err) {
@@ -157,8 +204,19 @@ ccpl_status ccpl__video_reader_open_ex(ccpl__video_reader **out, const char *pat
         goto fail;
     }
     r->max_pixels = max_pixels;
-    r->info.width = r->dec->width;
-    r->info.height = r->dec->height;
+    read_orientation(r, vs);
+    r->info.width = r->mb ? r->dec->height : r->dec->width;
+    r->info.height = r->mb ? r->dec->width : r->dec->height;
+    {
+        AVRational sar = av_guess_sample_aspect_ratio(r->fmt, vs, NULL);
+        if (sar.num <= 0 || sar.den <= 0) sar = (AVRational){1, 1};
+        av_reduce(&sar.num, &sar.den, sar.num, sar.den, 1 << 30);
+        r->info.sar_num = r->mb ? sar.den : sar.num; /* a quarter turn swaps the pixel's sides */
+        r->info.sar_den = r->mb ? sar.num : sar.den;
+    }
+    r->info.color_primaries = vs->codecpar->color_primaries;
+    r->info.color_trc = vs->codecpar->color_trc;
+    r->info.colorspace = vs->codecpar->color_space;
     AVRational fr = av_guess_frame_rate(r->fmt, vs, NULL);
     if (fr.num <= 0 || fr.den <= 0) fr = (AVRational){25, 1};
     av_reduce(&fr.num, &fr.den, fr.num, fr.den, 1 << 30);
@@ -230,6 +288,21 @@ static ccpl_status make_scaler(ccpl__video_reader *r, int dw, int dh, ccpl_error
     return CCPL_OK;
 }
 
+/* Puts each pixel of src (cw x ch, coded orientation) where the display
+ * matrix shows it, in dst (dw wide). */
+static void turn(const ccpl__video_reader *r, const unsigned char *src, int cw, int ch, unsigned char *dst, int dw) {
+    int ox = (r->ma < 0 ? cw - 1 : 0) + (r->mc < 0 ? ch - 1 : 0);
+    int oy = (r->mb < 0 ? cw - 1 : 0) + (r->md < 0 ? ch - 1 : 0);
+    for (int y = 0; y < ch; y++) {
+        const unsigned char *s = src + (size_t)3 * cw * y;
+        for (int x = 0; x < cw; x++, s += 3) {
+            int u = r->ma * x + r->mc * y + ox, v = r->mb * x + r->md * y + oy;
+            unsigned char *d = dst + 3 * ((size_t)v * dw + u);
+            d[0] = s[0], d[1] = s[1], d[2] = s[2];
+        }
+    }
+}
+
 ccpl_status ccpl__video_reader_next(ccpl__video_reader *r, ccpl_image *frame, int *got, ccpl_error *err) {
     char eb[128];
     *got = 0;
@@ -281,18 +354,31 @@ ccpl_status ccpl__video_reader_next(ccpl__video_reader *r, ccpl_image *frame, in
         return ccpl__fail(err, CCPL_E_TOO_LARGE, "%s: a video frame of %dx%d exceeds the limit of %lld pixels", r->path,
                           fw, fh, r->max_pixels);
     }
-    int dw = r->out_w ? r->out_w : r->frame->width, dh = r->out_h ? r->out_h : r->frame->height;
-    ccpl_status st = make_scaler(r, dw, dh, err);
+    /* dw x dh: displayed; cw x ch: the same in the coded orientation, what
+     * the scaler makes before the frame is turned */
+    int turned = r->mb != 0, plain = r->ma == 1 && r->md == 1;
+    int fw = r->frame->width, fh = r->frame->height;
+    int dw = r->out_w ? r->out_w : turned ? fh : fw, dh = r->out_h ? r->out_h : turned ? fw : fh;
+    int cw = turned ? dh : dw, ch = turned ? dw : dh;
+    ccpl_status st = make_scaler(r, cw, ch, err);
     if (st == CCPL_OK && (frame->width != dw || frame->height != dh || !frame->data)) {
         ccpl_image_free(frame);
         st = ccpl_image_alloc(frame, dw, dh, err);
     }
+    if (st == CCPL_OK && !plain && r->turn_size < (size_t)3 * cw * ch) {
+        free(r->turn);
+        r->turn_size = 0;
+        if (!(r->turn = malloc((size_t)3 * cw * ch))) st = ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", r->path);
+        else r->turn_size = (size_t)3 * cw * ch;
+    }
     if (st == CCPL_OK) {
-        uint8_t *dst[4] = {frame->data, NULL, NULL, NULL};
-        int dst_stride[4] = {3 * dw, 0, 0, 0};
+        uint8_t *dst[4] = {plain ? frame->data : r->turn, NULL, NULL, NULL};
+        int dst_stride[4] = {3 * cw, 0, 0, 0};
         if (sws_scale(r->sws, (const uint8_t *const *)r->frame->data, r->frame->linesize, 0, r->frame->height, dst,
-                      dst_stride) != dh)
+                      dst_stride) != ch)
             st = ccpl__fail(err, CCPL_E_FORMAT, "%s: frame conversion failed", r->path);
+        else if (!plain)
+            turn(r, r->turn, cw, ch, frame->data, dw);
     }
     av_frame_unref(r->frame);
     if (st == CCPL_OK) *got = 1;
@@ -304,6 +390,7 @@ long long ccpl__video_reader_position(const ccpl__video_reader *r) { return r->p
 void ccpl__video_reader_close(ccpl__video_reader *r) {
     if (!r) return;
     sws_freeContext(r->sws);
+    free(r->turn);
     av_frame_free(&r->frame);
     av_packet_free(&r->pkt);
     avcodec_free_context(&r->dec);

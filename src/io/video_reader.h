@@ -7,11 +7,21 @@
 #include "ccpl/ccpl.h"
 
 typedef struct ccpl__video_info {
-    int width, height;        /* of the coded frames */
+    int width, height;        /* of the frames as displayed (after rotation) */
     int fps_num, fps_den;     /* frame rate (25/1 when the file gives none) */
     long long frame_count;    /* from the container, or duration*fps; 0: unknown */
     int has_audio;            /* the file also has an audio stream */
     const char *codec;        /* decoder name ("h264") */
+    /* What the container says about showing the frames. Phones store the
+     * coded frames landscape and a display matrix (or an older "rotate"
+     * tag) that turns them; the reader applies it, so frames come out as a
+     * player shows them: turned clockwise by rotation degrees (0, 90, 180,
+     * 270; other angles are rounded to the nearest of these), mirrored
+     * left-right first when mirrored is set. */
+    int rotation, mirrored;
+    int sar_num, sar_den;     /* sample (pixel) aspect ratio of the displayed frames; 1:1 when none */
+    /* colour tags of the stream (libavutil's AVCOL_* values, 2: unspecified) */
+    int color_primaries, color_trc, colorspace;
 } ccpl__video_info;
 
 typedef struct ccpl__video_reader ccpl__video_reader;
@@ -31,8 +41,8 @@ ccpl_status ccpl__video_reader_open(ccpl__video_reader **out, const char *path, 
 ccpl_status ccpl__video_reader_open_ex(ccpl__video_reader **out, const char *path,
                                        long long max_pixels, ccpl_error *err);
 const ccpl__video_info *ccpl__video_reader_info(const ccpl__video_reader *r);
-/* Frames come out scaled to width x height (0, 0: the coded size). Call
- * before the first ccpl__video_reader_next. */
+/* Frames come out scaled to width x height (0, 0: the displayed size, see
+ * ccpl__video_info). Call before the first ccpl__video_reader_next. */
 ccpl_status ccpl__video_reader_set_size(ccpl__video_reader *r, int width, int height, ccpl_error *err);
 /* Decodes the next frame into frame (allocated, or reallocated when its size
  * differs; the caller frees it with ccpl_image_free). *got = 0 at the end of
