@@ -86,6 +86,15 @@ d_out=$("$TV" describe "$T/phone_out.mp4")
 # the same after the video codec (MPEG-4 in, H.264 out); MP2 in MP4 reads as mp3
 [ "${d_out%%,*}" = "rotation=0 size=48x64 video:h264:ita:default" ] && [ "${d_out#*,}" = "${d_in#*,}" ] && ok || bad "phone clip out: $d_out (in: $d_in)"
 case "$d_out" in *",audio:mp3:eng:default,audio:mp3:fra title=A day at the sea") ok ;; *) bad "phone tracks: $d_out" ;; esac
+# Matroska with a "rotate" tag, two tracks and subtitles: all kept in MKV;
+# MP4 cannot hold subrip: left out, one line names it, the run succeeds
+"$TV" gen "$T/tagged.mkv" 4 64 48 12 tagged || bad "cannot generate tagged.mkv"
+d_in=$("$TV" describe "$T/tagged.mkv")
+"$BIN" video "${ART[@]}" -i "$T/tagged.mkv" -o "$T/tagged_out.mkv" 2>"$T/err.txt" && [ ! -s "$T/err.txt" ] && ok || bad "tagged.mkv: $(cat "$T/err.txt")"
+d_out=$("$TV" describe "$T/tagged_out.mkv")
+[ "${d_out#*,}" = "${d_in#*,}" ] && case "$d_out" in *",subtitle:subrip:fra "*) true ;; *) false ;; esac && ok || bad "tagged mkv out: $d_out (in: $d_in)"
+"$BIN" video "${ART[@]}" -i "$T/tagged.mkv" -o "$T/tagged_out.mp4" 2>"$T/err.txt" && ok || bad "tagged -> mp4 failed"
+[ "$(cat "$T/err.txt")" = "ccpl video: $T/tagged.mkv: left out: #3 subrip subtitles [fra] (mp4 cannot hold it)" ] && ok || bad "note: $(cat "$T/err.txt")"
 # a frame folder from it holds upright frames
 "$BIN" video "${ART[@]}" -i "$T/phone.mp4" --max-frames 1 -o "$T/phone_frames/" && ok || bad "phone -> folder failed"
 "$TV" describe "$T/phone_frames/frame_000001.png" | grep -q "size=48x64 " && ok || bad "phone frame: $("$TV" describe "$T/phone_frames/frame_000001.png")"

@@ -8,7 +8,7 @@
  * (truncated file, no video stream, text file, unwritable output).
  *
  * Also a helper for tests/cli_video.sh:
- *   test_video gen FILE FRAMES WIDTH HEIGHT FPS [audio|audioonly|phone]   writes a test video
+ *   test_video gen FILE FRAMES WIDTH HEIGHT FPS [audio|audioonly|phone|tagged]   writes a test video
  *     (phone: turned 90 degrees by a display matrix, two audio tracks eng/fra, a title)
  *   test_video probe FILE    prints "frames=N fps=N/D size=WxH audio=CODEC|none"
  *   test_video describe FILE prints rotation, decoded size, streams and title (see describe()) */
@@ -50,6 +50,7 @@ typedef struct gen_extra {
     AVRational sar;         /* sample aspect ratio ({0,0}: none) */
     int bt709;              /* colour tags BT.709 */
     int tags;               /* container title and creation_time, video language */
+    int chapters;           /* two chapters, "Start" at 0 s and "Middle" at 0.5 s */
 } gen_extra;
 
 /* Writes FRAMES frames of the pattern (vcodec NULL: none) and 1 s of a tone
@@ -146,6 +147,16 @@ static int gen_video_ex(const char *path, const char *vcodec, const char *acodec
     if (x->tags) {
         av_dict_set(&oc->metadata, "title", "A day at the sea", 0);
         av_dict_set(&oc->metadata, "creation_time", "2021-06-05T10:20:30.000000Z", 0);
+    }
+    for (int k = 0; x->chapters && k < 2; k++) {
+        AVChapter *c = av_mallocz(sizeof *c);
+        if (!c) goto out;
+        c->id = k + 1;
+        c->time_base = (AVRational){1, 1000};
+        c->start = 500 * k;
+        c->end = 500 * (k + 1);
+        av_dict_set(&c->metadata, "title", k ? "Middle" : "Start", 0);
+        if (av_dynarray_add_nofree(&oc->chapters, (int *)&oc->nb_chapters, c) < 0) goto out;
     }
     if (avio_open(&oc->pb, path, AVIO_FLAG_WRITE) < 0) goto out;
     if (avformat_write_header(oc, NULL) < 0) goto out;
@@ -478,6 +489,12 @@ static int cli_helper(int argc, char **argv) {
                 x.matrix_rot = 90;
                 x.n_audio = 2;
                 x.tags = 1;
+            } else if (!strcmp(argv[k], "tagged")) { /* rotate tag 180, subtitles, chapters */
+                audio = 1;
+                x.rotate_tag = "180";
+                x.subtitles = 1;
+                x.n_audio = 2;
+                x.chapters = 1;
             } else {
                 fprintf(stderr, "test_video gen: unknown flag %s\n", argv[k]);
                 return 2;
@@ -513,7 +530,7 @@ static int cli_helper(int argc, char **argv) {
                ac, na);
         return 0;
     }
-    fprintf(stderr, "usage: test_video [gen FILE FRAMES W H FPS [audio|audioonly|phone] | probe FILE | describe FILE]\n");
+    fprintf(stderr, "usage: test_video [gen FILE FRAMES W H FPS [audio|audioonly|phone|tagged] | probe FILE | describe FILE]\n");
     return 2;
 }
 
@@ -699,6 +716,8 @@ int main(int argc, char **argv) {
         gen_extra y = {0};
         y.rotate_tag = "180";
         y.subtitles = 1;
+        y.n_audio = 2;
+        y.chapters = 1;
         CHECK(gen_video_ex(mkv, "mpeg4", acodec, 64, 48, 12, 12, 0, &y) == 0, "generate %s", mkv);
         CHECK(rewrite(mkv, mkv2, NULL, 0, &err) == CCPL_OK, "rewrite %s: %s", mkv, err.message);
         describe(mkv, d_in, sizeof d_in);
@@ -709,11 +728,28 @@ int main(int argc, char **argv) {
                   !strcmp(strchr(d_out, ','), strchr(d_in, ',')) && strstr(d_out, ",subtitle:subrip:fra"),
               "mkv rewritten: %s, from %s", d_out, d_in);
         {
-            AVFormatContext *fm = probe_open(mkv);
+            AVFormatContext *fm = probe_open(mkv), *fm2 = probe_open(mkv2);
             int has = 0;
             if (fm) display_rotation(fm, &has);
             CHECK(has, "%s: the rotate tag did not survive", mkv);
+            CHECK(fm2 && fm2->nb_streams == 4 && !strcmp(tag(fm2->streams[1]->metadata, "title"), "English") &&
+                      !strcmp(tag(fm2->streams[2]->metadata, "title"), "Francais") &&
+                      !strcmp(tag(fm2->streams[2]->metadata, "language"), "fra"),
+                  "mkv: audio titles '%s' '%s'", fm2 && fm2->nb_streams > 2 ? tag(fm2->streams[1]->metadata, "title") : "?",
+                  fm2 && fm2->nb_streams > 2 ? tag(fm2->streams[2]->metadata, "title") : "?");
+            /* chapters move with the streams: the output starts where the
+             * source video started (11 ms in, in this Matroska file) */
+            int64_t v0 = fm && fm->streams[0]->start_time != AV_NOPTS_VALUE
+                             ? av_rescale_q(fm->streams[0]->start_time, fm->streams[0]->time_base, (AVRational){1, 1000})
+                             : 0;
+            CHECK(fm2 && fm2->nb_chapters == 2 && !strcmp(tag(fm2->chapters[1]->metadata, "title"), "Middle") &&
+                      llabs(av_rescale_q(fm2->chapters[1]->start, fm2->chapters[1]->time_base, (AVRational){1, 1000}) - (500 - v0)) <= 1,
+                  "mkv: %u chapters, the second at %lld x %d/%d", fm2 ? fm2->nb_chapters : 0,
+                  fm2 && fm2->nb_chapters > 1 ? (long long)fm2->chapters[1]->start : -1LL,
+                  fm2 && fm2->nb_chapters > 1 ? fm2->chapters[1]->time_base.num : 0,
+                  fm2 && fm2->nb_chapters > 1 ? fm2->chapters[1]->time_base.den : 0);
             avformat_close_input(&fm);
+            avformat_close_input(&fm2);
         }
         CHECK(first_frame_marker(mkv2, &ow, &oh, &cx, &cy) == 0 && fabs(cx - 59.5) < 1.5 && fabs(cy - 35.5) < 1.5,
               "mkv, rotate=180: marker at (%.1f, %.1f), expected (W-1-x, H-1-y) = (59.5, 35.5)", cx, cy);
