@@ -112,6 +112,15 @@ ccpl_model *ccpl_model_load(const char *vgg_path, const char *decoder_path,
                             ccpl_error *err);
 void ccpl_model_free(ccpl_model *model);
 
+/* Memory: a model plans its working memory (activations, convolution
+ * scratch) for the shapes it is given and keeps it for the next call, so
+ * that repeated calls of one size allocate nothing (no page faults, no
+ * system time). It holds the working memory of the largest input so far
+ * (mostly two buffers of the largest activation, 64 x H x W floats each:
+ * 134 MB for a 512x512 content, 1.06 GB for 1920x1080) until this call
+ * gives it back; the next call plans it again. Returns the bytes released. */
+size_t ccpl_model_release_memory(ccpl_model *model);
+
 /* The message of the last failed call on this model ("" if none). */
 const char *ccpl_model_error(const ccpl_model *model);
 ccpl_status ccpl_model_status(const ccpl_model *model);

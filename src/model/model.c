@@ -198,10 +198,18 @@ void ccpl_model_free(ccpl_model *m) {
     if (!m) return;
     ccpl__net_release(&m->enc);
     ccpl__net_release(&m->decoder);
+    ccpl__arena_release(&m->arena);
     ccpl__checkpoint_free(&m->vgg);
     ccpl__checkpoint_free(&m->dec);
     ccpl__checkpoint_free(&m->sct);
     free(m);
+}
+
+size_t ccpl_model_release_memory(ccpl_model *m) {
+    if (!m) return 0;
+    const size_t n = ccpl__arena_bytes(&m->arena);
+    ccpl__arena_release(&m->arena);
+    return n;
 }
 
 ccpl_status ccpl__encode(ccpl_model *m, const ccpl__act *x, ccpl__act *last, ccpl__act *taps) {
@@ -233,7 +241,9 @@ static ccpl_style *style_new_chw(ccpl_model *m, const ccpl__act *style, const cc
             goto fail;
         input = &recol;
     }
-    if (ccpl__net_run(&m->enc, input, &fs, NULL, m->n_threads, NULL, &m->err) != CCPL_OK) goto fail;
+    if (ccpl__net_run_arena(&m->enc, input, &m->arena, CCPL__SLOT_FEAT, &fs, NULL, m->n_threads,
+                            NULL, &m->err) != CCPL_OK)
+        goto fail;
     s = calloc(1, sizeof *s);
     if (!s || !(s->smean = malloc(sizeof(float) * (size_t)m->feat_c))) {
         ccpl__fail(&m->err, CCPL_E_NOMEM, "out of memory");
@@ -243,11 +253,9 @@ static ccpl_style *style_new_chw(ccpl_model *m, const ccpl__act *style, const cc
     s->c = m->feat_c;
     if (ccpl__sct_style(m, &fs, s) != CCPL_OK) goto fail;
     ccpl__act_free(&recol);
-    ccpl__act_free(&fs);
-    return s;
+    return s; /* fs is a view into the arena */
 fail:
     ccpl__act_free(&recol);
-    ccpl__act_free(&fs);
     ccpl_style_free(s);
     return NULL;
 }
@@ -292,38 +300,44 @@ static ccpl_status stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_sty
 
     m->progress.done = 0;
     m->progress.total = ccpl__net_n_convs(&m->enc) + ccpl__net_n_convs(&m->decoder);
-    if ((st = ccpl__net_run(&m->enc, content, &fc, NULL, m->n_threads, &m->progress, &m->err)) != CCPL_OK)
-        goto done;
+    /* Every activation below is a view into the model's arena (planned per
+     * shape, reused by the next call): fc in FEAT, SCT's output in SCT_OUT,
+     * the mix in MIX, the decoder's output in SCT_IN (free by then). */
+    if ((st = ccpl__net_run_arena(&m->enc, content, &m->arena, CCPL__SLOT_FEAT, &fc, NULL,
+                                  m->n_threads, &m->progress, &m->err)) != CCPL_OK)
+        return st;
 
     /* acc = sum_i w_i SCT(fc, fs_i), weights normalised to sum 1 */
     for (int i = 0; i < n_styles; i++) {
-        if ((st = ccpl__sct_apply(m, &fc, styles[i], &g)) != CCPL_OK) goto done;
+        if ((st = ccpl__sct_apply(m, &fc, styles[i], &g)) != CCPL_OK) return st;
         const size_t n = (size_t)g.c * g.h * g.w;
         if (n_styles == 1) {
             acc = g;
-            memset(&g, 0, sizeof g);
             break;
         }
         const float w = (float)((weights ? weights[i] : 1.0f) / wsum);
         if (i == 0) {
-            if ((st = ccpl__act_alloc(&acc, g.c, g.h, g.w, &m->err)) != CCPL_OK) goto done;
+            acc = g;
+            if (!(acc.data = ccpl__arena_get(&m->arena, CCPL__SLOT_MIX, n)))
+                return ccpl__fail(&m->err, CCPL_E_NOMEM, "out of memory mixing styles");
             for (size_t k = 0; k < n; k++) acc.data[k] = w * g.data[k];
         } else {
             for (size_t k = 0; k < n; k++) acc.data[k] += w * g.data[k];
         }
-        ccpl__act_free(&g);
     }
     /* alpha blend with the content features (AdaIN's convention) */
     if (alpha != 1.0f) {
         const size_t n = (size_t)acc.c * acc.h * acc.w;
         for (size_t k = 0; k < n; k++) acc.data[k] = acc.data[k] * alpha + fc.data[k] * (1.0f - alpha);
     }
-    st = ccpl__net_run(&m->decoder, &acc, out, NULL, m->n_threads, &m->progress, &m->err);
-done:
-    ccpl__act_free(&fc);
-    ccpl__act_free(&acc);
-    ccpl__act_free(&g);
-    return st;
+    ccpl__act y;
+    if ((st = ccpl__net_run_arena(&m->decoder, &acc, &m->arena, CCPL__SLOT_SCT_IN, &y, NULL,
+                                  m->n_threads, &m->progress, &m->err)) != CCPL_OK)
+        return st;
+    /* the caller owns the result: the one copy of the call (3 x H x W) */
+    if ((st = ccpl__act_alloc(out, y.c, y.h, y.w, &m->err)) != CCPL_OK) return st;
+    memcpy(out->data, y.data, sizeof(float) * (size_t)y.c * y.h * y.w);
+    return CCPL_OK;
 }
 
 ccpl_status ccpl__stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_style *const *styles,

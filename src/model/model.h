@@ -17,6 +17,7 @@ struct ccpl_model {
     ccpl__conv uncompress;
     int feat_c;                    /* 512 art, 256 photo */
     ccpl__progress progress;       /* of the call in flight */
+    ccpl__arena arena;             /* planned activations, reused across calls */
     ccpl_error err;
 };
 
@@ -34,10 +35,12 @@ ccpl_status ccpl__encode(ccpl_model *m, const ccpl__act *x, ccpl__act *last, ccp
 /* Style features from a (3,Hs,Ws) float image; color_ref (3,H,W) or NULL. */
 ccpl_style *ccpl__style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref);
 
-/* Fills s->cov and s->smean from the style's last-tap features fs (c,Hs,Ws). */
+/* Fills s->cov and s->smean from the style's last-tap features fs (c,Hs,Ws)
+ * (fs must not live in the SCT_* slots). */
 ccpl_status ccpl__sct_style(ccpl_model *m, const ccpl__act *fs, ccpl_style *s);
 
-/* SCT(fc, style) -> out (c,H,W). */
+/* SCT(fc, style) -> out (c,H,W), a view into the model's arena (slot
+ * SCT_OUT; do not free it). fc must not live in the SCT_* slots. */
 ccpl_status ccpl__sct_apply(ccpl_model *m, const ccpl__act *fc, const ccpl_style *s,
                             ccpl__act *out);
 

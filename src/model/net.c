@@ -119,85 +119,133 @@ static size_t max_scratch(const ccpl__net *net, int h, int w, int n_threads) {
     return m;
 }
 
-ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *out,
-                          ccpl__act *taps, int n_threads, ccpl__progress *progress,
-                          ccpl_error *err) {
-    ccpl_status st;
-    ccpl__act cur = {0}, next = {0};
-    float *scratch = NULL;
-    int n_taps = 0;
+/* Largest intermediate activation (every op's output but the last) over the
+ * run, in floats: the size of each ping-pong slot. */
+static size_t max_intermediate(const ccpl__net *net, int c, int h, int w, int last) {
+    size_t m = 0;
+    for (int i = 0; i < last; i++) {
+        const ccpl__op *op = &net->ops[i];
+        if (op->kind == CCPL__OP_CONV) {
+            c = op->conv.cout;
+            h = ccpl__conv_out(h, op->conv.k, op->conv.pad);
+            w = ccpl__conv_out(w, op->conv.k, op->conv.pad);
+        } else if (op->kind == CCPL__OP_POOL) {
+            h = ccpl__pool_out(h), w = ccpl__pool_out(w);
+        } else if (op->kind == CCPL__OP_UPSAMPLE) {
+            h *= 2, w *= 2;
+        } else {
+            continue;
+        }
+        const size_t n = (size_t)c * h * w; /* fits: net_check bounded the shapes */
+        if (n > m) m = n;
+    }
+    return m;
+}
+
+ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__act *x, ccpl__arena *ar,
+                                ccpl__slot out_slot, ccpl__act *out, ccpl__act *taps,
+                                int n_threads, ccpl__progress *progress, ccpl_error *err) {
+    int oc, oh, ow, n_taps = 0, last = -1;
     memset(out, 0, sizeof *out);
-
-    st = ccpl__net_check(net, x->c, x->h, x->w, NULL, NULL, NULL, "input", err);
+    ccpl_status st = ccpl__net_check(net, x->c, x->h, x->w, &oc, &oh, &ow, "input", err);
     if (st != CCPL_OK) return st;
-    size_t ns = max_scratch(net, x->h, x->w, n_threads);
-    if (ns && !(scratch = ccpl__alloc_floats(ns)))
-        return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for convolution scratch");
+    for (int i = 0; i < net->n_ops; i++)
+        if (net->ops[i].kind != CCPL__OP_TAP) last = i;
 
-    st = ccpl__act_alloc(&cur, x->c, x->h, x->w, err);
-    if (st != CCPL_OK) goto done;
-    memcpy(cur.data, x->data, sizeof(float) * (size_t)x->c * x->h * x->w);
+    /* the plan: every buffer sized for this input shape before the first op */
+    size_t n_out, n_mid = max_intermediate(net, x->c, x->h, x->w, last < 0 ? 0 : last);
+    size_t n_scratch = max_scratch(net, x->h, x->w, n_threads);
+    if (!ccpl__mul4_ok(&n_out, (size_t)oc, (size_t)oh, (size_t)ow, 1))
+        return ccpl__fail(err, CCPL_E_NOMEM, "activation of %d x %d x %d is too large", oc, oh, ow);
+    float *buf[2] = {NULL, NULL}, *scratch = NULL;
+    float *dst_out = ccpl__arena_get(ar, out_slot, n_out);
+    if (n_mid && (!(buf[0] = ccpl__arena_get(ar, CCPL__SLOT_PING, n_mid)) ||
+                  !(buf[1] = ccpl__arena_get(ar, CCPL__SLOT_PONG, n_mid))))
+        dst_out = NULL;
+    if (n_scratch && !(scratch = ccpl__arena_get(ar, CCPL__SLOT_SCRATCH, n_scratch))) dst_out = NULL;
+    if (!dst_out)
+        return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for activations of a %dx%d input",
+                          x->w, x->h);
 
+    const float *src = x->data;
+    int c = x->c, h = x->h, w = x->w, flip = 0;
+    if (last < 0) memcpy(dst_out, x->data, sizeof(float) * n_out); /* taps only */
     for (int i = 0; i < net->n_ops; i++) {
         const ccpl__op *op = &net->ops[i];
+        if (op->kind == CCPL__OP_TAP) {
+            if (taps) {
+                if ((st = ccpl__act_alloc(&taps[n_taps], c, h, w, err)) != CCPL_OK) goto fail;
+                memcpy(taps[n_taps].data, src, sizeof(float) * (size_t)c * h * w);
+            }
+            n_taps++;
+            continue;
+        }
+        float *dst = i == last ? dst_out : buf[flip];
+        flip ^= 1;
         switch (op->kind) {
         case CCPL__OP_CONV: {
             const ccpl__conv *cv = &op->conv;
-            st = ccpl__act_alloc(&next, cv->cout, ccpl__conv_out(cur.h, cv->k, cv->pad),
-                                 ccpl__conv_out(cur.w, cv->k, cv->pad), err);
-            if (st != CCPL_OK) goto done;
             if (cv->wino)
-                ccpl__winograd_forward(next.data, cur.data, cv->wino, cv->b, cur.c, cur.h, cur.w,
-                                       cv->cout, CCPL__PAD_REFLECT, cv->relu, scratch, n_threads);
+                ccpl__winograd_forward(dst, src, cv->wino, cv->b, c, h, w, cv->cout,
+                                       CCPL__PAD_REFLECT, cv->relu, scratch, n_threads);
             else if (cv->direct)
-                ccpl__direct_forward(next.data, cur.data, cv->w, cv->b, cur.c, cur.h, cur.w,
-                                     cv->cout, CCPL__PAD_REFLECT, cv->relu, scratch, n_threads);
+                ccpl__direct_forward(dst, src, cv->w, cv->b, c, h, w, cv->cout,
+                                     CCPL__PAD_REFLECT, cv->relu, scratch, n_threads);
             else
-                ccpl__conv2d_forward(next.data, cur.data, cv->w, cv->b, 1, cur.c, cur.h, cur.w,
-                                     cv->cout, cv->k, cv->pad,
-                                     cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, cv->relu,
-                                     scratch, n_threads);
+                ccpl__conv2d_forward(dst, src, cv->w, cv->b, 1, c, h, w, cv->cout, cv->k,
+                                     cv->pad, cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO,
+                                     cv->relu, scratch, n_threads);
+            h = ccpl__conv_out(h, cv->k, cv->pad);
+            w = ccpl__conv_out(w, cv->k, cv->pad);
+            c = cv->cout;
             if (progress) {
                 progress->done++;
                 if (progress->fn && progress->fn(progress->done, progress->total, progress->user)) {
-                    ccpl__act_free(&next);
                     st = ccpl__fail(err, CCPL_E_CANCELLED, "cancelled by the progress callback");
-                    goto done;
+                    goto fail;
                 }
             }
             break;
         }
         case CCPL__OP_POOL:
-            st = ccpl__act_alloc(&next, cur.c, ccpl__pool_out(cur.h), ccpl__pool_out(cur.w), err);
-            if (st != CCPL_OK) goto done;
-            ccpl__maxpool2_forward(next.data, cur.data, 1, cur.c, cur.h, cur.w, n_threads);
+            ccpl__maxpool2_forward(dst, src, 1, c, h, w, n_threads);
+            h = ccpl__pool_out(h), w = ccpl__pool_out(w);
             break;
         case CCPL__OP_UPSAMPLE:
-            st = ccpl__act_alloc(&next, cur.c, cur.h * 2, cur.w * 2, err);
-            if (st != CCPL_OK) goto done;
-            ccpl__upsample2_forward(next.data, cur.data, 1, cur.c, cur.h, cur.w, n_threads);
+            ccpl__upsample2_forward(dst, src, 1, c, h, w, n_threads);
+            h *= 2, w *= 2;
             break;
-        case CCPL__OP_TAP:
-            if (taps) {
-                st = ccpl__act_alloc(&taps[n_taps], cur.c, cur.h, cur.w, err);
-                if (st != CCPL_OK) goto done;
-                memcpy(taps[n_taps].data, cur.data, sizeof(float) * (size_t)cur.c * cur.h * cur.w);
-            }
-            n_taps++;
-            continue;
+        case CCPL__OP_TAP: break;
         }
-        ccpl__act_free(&cur);
-        cur = next;
-        memset(&next, 0, sizeof next);
+        src = dst;
     }
-    *out = cur;
-    memset(&cur, 0, sizeof cur);
-
-done:
-    ccpl__act_free(&cur);
-    free(scratch);
-    if (st != CCPL_OK && taps)
+    out->c = oc, out->h = oh, out->w = ow;
+    out->data = dst_out;
+    return CCPL_OK;
+fail:
+    if (taps)
         for (int i = 0; i < n_taps; i++) ccpl__act_free(&taps[i]);
+    return st;
+}
+
+ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *out,
+                          ccpl__act *taps, int n_threads, ccpl__progress *progress,
+                          ccpl_error *err) {
+    ccpl__arena ar;
+    ccpl__act view;
+    memset(&ar, 0, sizeof ar);
+    memset(out, 0, sizeof *out);
+    ccpl_status st = ccpl__net_run_arena(net, x, &ar, CCPL__SLOT_FEAT, &view, taps, n_threads,
+                                         progress, err);
+    if (st == CCPL_OK) {
+        /* hand the output over without a copy: the slot's buffer becomes
+         * the caller's (room for at least its floats) */
+        out->c = view.c, out->h = view.h, out->w = view.w;
+        out->data = ar.buf[CCPL__SLOT_FEAT];
+        ar.buf[CCPL__SLOT_FEAT] = NULL;
+        ar.cap[CCPL__SLOT_FEAT] = 0;
+    }
+    ccpl__arena_release(&ar);
     return st;
 }
 

@@ -5,6 +5,7 @@
 #define CCPL_MODEL_NET_H
 
 #include "ccpl/ccpl.h"
+#include "core/arena.h"
 #include "io/checkpoint.h"
 #include "ops/conv2d.h"
 
@@ -73,6 +74,17 @@ ccpl_status ccpl__net_check(const ccpl__net *net, int c, int h, int w, int *oc, 
 ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *out,
                           ccpl__act *taps, int n_threads, ccpl__progress *progress,
                           ccpl_error *err);
+
+/* ccpl__net_run with planned memory: the intermediate activations live in
+ * the arena's PING/PONG slots, the convolution scratch in its SCRATCH slot,
+ * and the output in slot out_slot; every size is planned from the input
+ * shape before the first op, so a repeated shape allocates nothing. *out is
+ * a view into the arena (do not free it; valid until out_slot is asked for
+ * again). x must not live in PING, PONG, SCRATCH or out_slot. taps (NULL or
+ * room for the TAP count) receive allocated copies, as in ccpl__net_run. */
+ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__act *x, ccpl__arena *ar,
+                                ccpl__slot out_slot, ccpl__act *out, ccpl__act *taps,
+                                int n_threads, ccpl__progress *progress, ccpl_error *err);
 
 /* The fast engine: precomputes Winograd weights for every 3x3 layer where
  * that path is faster (ccpl__winograd_suits), and marks the layers with few

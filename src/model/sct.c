@@ -10,26 +10,25 @@
 /* Style side: smean = mean(fs); s' = snet(fs - smean) (32, M); cov = s' s'^T / M. */
 ccpl_status ccpl__sct_style(ccpl_model *m, const ccpl__act *fs, ccpl_style *s) {
     const int C = fs->c, HW = fs->h * fs->w;
-    ccpl__act centred = {0}, sp = {0};
-    ccpl_status st = ccpl__act_alloc(&centred, fs->c, fs->h, fs->w, &m->err);
-    if (st != CCPL_OK) return st;
+    ccpl__act centred = {fs->c, fs->h, fs->w, NULL}, sp = {0};
+    if (!(centred.data = ccpl__arena_get(&m->arena, CCPL__SLOT_SCT_IN, (size_t)C * HW)))
+        return ccpl__fail(&m->err, CCPL_E_NOMEM, "out of memory for SCT");
     ccpl__mean_std_forward(s->smean, NULL, fs->data, 1, C, HW, m->n_threads);
     for (int c = 0; c < C; c++) {
         const float *src = fs->data + (size_t)c * HW;
         float *dst = centred.data + (size_t)c * HW;
         for (int i = 0; i < HW; i++) dst[i] = src[i] - s->smean[c];
     }
-    st = ccpl__net_run(&m->snet, &centred, &sp, NULL, m->n_threads, NULL, &m->err);
+    ccpl_status st = ccpl__net_run_arena(&m->snet, &centred, &m->arena, CCPL__SLOT_SCT_MID, &sp,
+                                         NULL, m->n_threads, NULL, &m->err);
     if (st == CCPL_OK) ccpl__cov_forward(s->cov, sp.data, CCPL__SCT_K, sp.h * sp.w);
-    ccpl__act_free(&centred);
-    ccpl__act_free(&sp);
     return st;
 }
 
 ccpl_status ccpl__sct_apply(ccpl_model *m, const ccpl__act *fc, const ccpl_style *s,
                             ccpl__act *out) {
     const int C = fc->c, HW = fc->h * fc->w;
-    ccpl__act norm = {0}, cp = {0}, g = {0};
+    ccpl__act norm = {fc->c, fc->h, fc->w, NULL}, cp = {0}, g = {CCPL__SCT_K, fc->h, fc->w, NULL};
     float *mean = NULL, *std = NULL;
     ccpl_status st;
     memset(out, 0, sizeof *out);
@@ -41,34 +40,34 @@ ccpl_status ccpl__sct_apply(ccpl_model *m, const ccpl__act *fc, const ccpl_style
         goto done;
     }
     /* c = (fc - mean) / std */
-    st = ccpl__act_alloc(&norm, fc->c, fc->h, fc->w, &m->err);
-    if (st != CCPL_OK) goto done;
+    if (!(norm.data = ccpl__arena_get(&m->arena, CCPL__SLOT_SCT_IN, (size_t)C * HW)) ||
+        !(g.data = ccpl__arena_get(&m->arena, CCPL__SLOT_SCT_COV, (size_t)CCPL__SCT_K * HW))) {
+        st = ccpl__fail(&m->err, CCPL_E_NOMEM, "out of memory for SCT");
+        goto done;
+    }
     ccpl__mean_std_forward(mean, std, fc->data, 1, C, HW, m->n_threads);
     for (int c = 0; c < C; c++) {
         const float *src = fc->data + (size_t)c * HW;
         float *dst = norm.data + (size_t)c * HW;
         for (int i = 0; i < HW; i++) dst[i] = (src[i] - mean[c]) / std[c];
     }
-    st = ccpl__net_run(&m->cnet, &norm, &cp, NULL, m->n_threads, NULL, &m->err);
+    st = ccpl__net_run_arena(&m->cnet, &norm, &m->arena, CCPL__SLOT_SCT_MID, &cp, NULL,
+                             m->n_threads, NULL, &m->err);
     if (st != CCPL_OK) goto done;
     /* g = cov . c' (32, HW) */
-    st = ccpl__act_alloc(&g, CCPL__SCT_K, fc->h, fc->w, &m->err);
-    if (st != CCPL_OK) goto done;
     ccpl__cov_apply_forward(g.data, s->cov, cp.data, CCPL__SCT_K, HW);
     /* out = uncompress(g) + smean */
     ccpl__net un = {.n_ops = 1};
     un.ops[0].kind = CCPL__OP_CONV;
     un.ops[0].conv = m->uncompress;
-    st = ccpl__net_run(&un, &g, out, NULL, m->n_threads, NULL, &m->err);
+    st = ccpl__net_run_arena(&un, &g, &m->arena, CCPL__SLOT_SCT_OUT, out, NULL, m->n_threads,
+                             NULL, &m->err);
     if (st != CCPL_OK) goto done;
     for (int c = 0; c < C; c++) {
         float *p = out->data + (size_t)c * HW;
         for (int i = 0; i < HW; i++) p[i] += s->smean[c];
     }
 done:
-    ccpl__act_free(&norm);
-    ccpl__act_free(&cp);
-    ccpl__act_free(&g);
     free(mean);
     free(std);
     return st;
