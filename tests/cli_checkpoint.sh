@@ -35,6 +35,7 @@ save("both.pth", {"decoder": dec, "sct": sct, "epoch": 3})
 save("net_legacy.pth", collections.OrderedDict(
     [("decoder." + k, v) for k, v in dec.items()] + [("SCT." + k, v) for k, v in sct.items()]), legacy=True)
 save("photo_sct_dp.pth", {"state_dict": dp(psct)})
+save("both_photo_sct.pth", {"decoder": dec, "sct": psct})
 save("no_tensors.pth", {"epoch": 5, "optimizer": {"lr": 0.1}})
 save("ints_only.pth", {"step": torch.tensor(5), "mask": torch.tensor([True])})
 save("whole_module.pth", torch.nn.Sequential(torch.nn.Conv2d(3, 3, 1)))
@@ -77,6 +78,8 @@ expect 1 "whole_module.pth: refusing global torch.nn.modules.container.Sequentia
 # the wrong mode keeps its hint, wrapped or not
 expect 1 "photo_sct_dp.pth: .*(a photo-mode checkpoint used in art mode?)" \
     -- "${A[@]}" --decoder "$FX/art_decoder.pth" --sct "$T/photo_sct_dp.pth"
+expect 1 "both_photo_sct.pth: .*'sct.cnet.0.weight' has shape .*(a photo-mode checkpoint used in art mode?)" \
+    -- "${A[@]}" --decoder "$T/both_photo_sct.pth" --sct "$T/both_photo_sct.pth"
 expect 1 "art_sct.pth: .*(an art-mode checkpoint used in photo mode?)" \
     -- stylize --mode photo --vgg "$FX/vgg.pth" --decoder "$FX/photo_decoder.pth" --sct "$FX/art_sct.pth" -c "$FX/content.png" -s "$FX/style.png" -o "$T/y.png"
 expect 1 "sct_wrapped.pth: .*(an art-mode checkpoint used in photo mode?)" \

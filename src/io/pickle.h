@@ -114,8 +114,8 @@ ccpl_status ccpl__pkl_run(ccpl__pkl *p, const unsigned char *data, size_t size, 
 /* Every storage reference made so far, in order of appearance. */
 const ccpl__pv *const *ccpl__pkl_storages(const ccpl__pkl *p, size_t *n);
 
-/* Storage types: "torch.FloatStorage", bytes per element, and the ccpl__dtype
- * it converts from (-1 for types this library does not convert). */
+/* Storage types: "torch.FloatStorage", bytes per element, and its ccpl__dtype
+ * (-1 for types this library does not read: complex, quantized, untyped). */
 const char *ccpl__pkl_storage_type_name(int type);
 int ccpl__pkl_storage_type_elsize(int type);
 int ccpl__pkl_storage_type_dtype(int type);

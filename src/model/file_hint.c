@@ -17,7 +17,9 @@ static const char *const *prefixes_of(ccpl__role role) {
 
 const char *const *ccpl__role_prefixes(ccpl__role role) { return prefixes_of(role); }
 
-const char *ccpl__role_prefix(const ccpl__checkpoint *ck, ccpl__role role, const char *key) {
+const char *ccpl__role_prefix(const ccpl__checkpoint *ck, ccpl__role role) {
+    /* a key every file of the role has: 11 is in decoders of both modes */
+    const char *key = role == CCPL__ROLE_SCT ? "cnet.0.weight" : "11.weight";
     for (const char *const *p = prefixes_of(role); *p; p++) {
         char name[96];
         snprintf(name, sizeof name, "%s%s", *p, key);
@@ -26,23 +28,27 @@ const char *ccpl__role_prefix(const ccpl__checkpoint *ck, ccpl__role role, const
     return "";
 }
 
-static const ccpl__tensor_entry *conv(const ccpl__checkpoint *ck, const char *name) {
-    const ccpl__tensor_entry *t = ccpl__checkpoint_find(ck, name);
+/* The 4-d float tensor rp + name. */
+static const ccpl__tensor_entry *conv(const ccpl__checkpoint *ck, const char *rp, const char *name) {
+    char key[96];
+    snprintf(key, sizeof key, "%s%s", rp, name);
+    const ccpl__tensor_entry *t = ccpl__checkpoint_find(ck, key);
     return t && t->ndim == 4 ? t : NULL;
 }
 
 /* 512 (art) or 256 (photo) feature channels of an SCT file, else 0. */
-static int64_t sct_channels(const ccpl__checkpoint *ck) {
+static int64_t sct_channels(const ccpl__checkpoint *ck, const char *rp) {
     const ccpl__tensor_entry *t;
-    if ((t = conv(ck, "cnet.0.weight")) || (t = conv(ck, "snet.0.weight"))) return t->shape[1];
-    if ((t = conv(ck, "uncompress.weight"))) return t->shape[0];
+    if ((t = conv(ck, rp, "cnet.0.weight")) || (t = conv(ck, rp, "snet.0.weight"))) return t->shape[1];
+    if ((t = conv(ck, rp, "uncompress.weight"))) return t->shape[0];
     return 0;
 }
 
-static int has_prefix(const ccpl__checkpoint *ck, const char *prefix) {
+static int has_prefix(const ccpl__checkpoint *ck, const char *rp, const char *prefix) {
+    size_t n = strlen(rp);
     for (int i = 0; i < ck->n; i++)
-        if (!ck->t[i].outside && ccpl__dtype_is_float(ck->t[i].dtype) &&
-            strncmp(ck->t[i].name, prefix, strlen(prefix)) == 0)
+        if (!ck->t[i].outside && ccpl__dtype_is_float(ck->t[i].dtype) && strncmp(ck->t[i].name, rp, n) == 0 &&
+            strncmp(ck->t[i].name + n, prefix, strlen(prefix)) == 0)
             return 1;
     return 0;
 }
@@ -54,14 +60,16 @@ static const char *mode_hint(ccpl_mode mode) {
 
 void ccpl__file_hint(char *buf, size_t cap, const ccpl__checkpoint *ck, ccpl__role role, ccpl_mode mode) {
     const ccpl__tensor_entry *t;
-    int sct = has_prefix(ck, "cnet.") || has_prefix(ck, "snet.") || has_prefix(ck, "uncompress.");
+    /* in a file holding several models, the role's own keys say it */
+    const char *rp = ccpl__role_prefix(ck, role);
+    int sct = has_prefix(ck, rp, "cnet.") || has_prefix(ck, rp, "snet.") || has_prefix(ck, rp, "uncompress.");
     /* the VGG's first layer is the 1x1 colour conversion 3 -> 3 */
-    int vgg = !sct && (t = conv(ck, "0.weight")) && t->shape[0] == 3 && t->shape[1] == 3 && t->shape[2] == 1;
+    int vgg = !sct && (t = conv(ck, rp, "0.weight")) && t->shape[0] == 3 && t->shape[1] == 3 && t->shape[2] == 1;
     /* a decoder ends in a conv to 3 channels: 28 (CCPL, AdaIN) or 15 (the
      * relu3_1 feature invertor of Universal Style Transfer) */
-    int dec = !sct && !vgg && (((t = conv(ck, "28.weight")) && t->shape[0] == 3) ||
-                               ((t = conv(ck, "15.weight")) && t->shape[0] == 3));
-    int64_t ch = sct_channels(ck);
+    int dec = !sct && !vgg && (((t = conv(ck, rp, "28.weight")) && t->shape[0] == 3) ||
+                               ((t = conv(ck, rp, "15.weight")) && t->shape[0] == 3));
+    int64_t ch = sct_channels(ck, rp);
     int64_t want_ch = mode == CCPL_MODE_ART ? 512 : 256;
     if (role == CCPL__ROLE_SCT && sct) {
         snprintf(buf, cap, "%s", ch == want_ch ? "" : mode_hint(mode));

@@ -24,8 +24,8 @@ void ccpl__file_hint(char *buf, size_t cap, const ccpl__checkpoint *ck, ccpl__ro
  * "decoder.1.weight", "SCT.cnet.0.weight"), NULL-terminated; "" first. */
 const char *const *ccpl__role_prefixes(ccpl__role role);
 
-/* The first of the role's prefixes under which ck holds `key` (a key every
- * such file has), or "" when none does. */
-const char *ccpl__role_prefix(const ccpl__checkpoint *ck, ccpl__role role, const char *key);
+/* The first of the role's prefixes under which ck holds a key every file of
+ * the role has (the VGG's: always ""), or "" when none does. */
+const char *ccpl__role_prefix(const ccpl__checkpoint *ck, ccpl__role role);
 
 #endif

@@ -111,10 +111,9 @@ static ccpl_status bind_file(ccpl_model *m, ccpl__role role, const ccpl__checkpo
     ccpl__file_hint(hint, sizeof hint, ck, role, m->params.mode);
     if (role == CCPL__ROLE_VGG) return ccpl__net_bind(&m->enc, ck, path, "", hint, err);
     if (role == CCPL__ROLE_DECODER) {
-        const char *rp = ccpl__role_prefix(ck, role, "11.weight"); /* in decoders of both modes */
-        return ccpl__net_bind(&m->decoder, ck, path, rp, hint, err);
+        return ccpl__net_bind(&m->decoder, ck, path, ccpl__role_prefix(ck, role), hint, err);
     }
-    const char *rp = ccpl__role_prefix(ck, role, "cnet.0.weight");
+    const char *rp = ccpl__role_prefix(ck, role);
     ccpl_status st;
     snprintf(pre, sizeof pre, "%scnet.", rp);
     if ((st = ccpl__net_bind(&m->cnet, ck, path, pre, hint, err)) != CCPL_OK) return st;
