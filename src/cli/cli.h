@@ -14,6 +14,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_video(int argc, char **argv); /* cmd_video.c */
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv); /* cmd_train.c */  /* cmd_eval.c: eval temporal | eval image */
+int cmd_serve(int argc, char **argv); /* cmd_serve.c: web page + HTTP API (src/server/) */
 
 /* Process-wide malloc policy for long runs (malloc_policy.c): freed large
  * buffers stay in the heap for the next iteration or frame instead of being

@@ -14,6 +14,7 @@ static const char *const HELP =
     "  train     train a CCPL decoder and SCT\n"
     "  eval      measure results: temporal error (flow), content/style loss, SSIM\n"
     "  video     restyle every frame of a video (or a folder of frames)\n"
+    "  serve     a local web page and HTTP API for stylizing (docs/API.md)\n"
     "  version   print the version\n"
     "\n"
     "'ccpl COMMAND --help' describes a command's options.\n";
@@ -30,6 +31,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "video")) return cmd_video(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("ccpl %s\n", CCPL_VERSION_STRING);
         return CLI_OK;
