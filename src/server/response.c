@@ -13,7 +13,7 @@
  * outside this origin is refused; blob: and data: are the result images. */
 #define CSP                                                                              \
     "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; " \
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "         \
+    "connect-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "         \
     "frame-ancestors 'none'"
 
 enum MHD_Result srv_respond(struct MHD_Connection *conn, srv_context *ctx, int status,
