@@ -42,6 +42,7 @@ class Browser:
         args = [exe, "--headless", "--remote-debugging-pipe", "--no-first-run",
                 "--no-default-browser-check", "--disable-gpu", "--disable-extensions",
                 "--disable-background-networking", "--disable-sync", "--mute-audio",
+                "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
                 "--user-data-dir=" + self.profile, "--window-size=1200,900"]
         if os.geteuid() == 0:
             args.append("--no-sandbox")  # Chromium refuses root with its sandbox
