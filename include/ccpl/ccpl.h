@@ -155,6 +155,87 @@ ccpl_status ccpl_stylize(ccpl_model *model, const ccpl_image *content,
                          int n_styles, const ccpl_stylize_params *params,
                          ccpl_image *out);
 
+/* ---- spatial control (docs/MASKS.md has the equations) --------------- */
+
+/* A soft region mask: (height, width) floats in [0,1], row-major, any size
+ * whose aspect (width/height) is within 5 % of the content image's (the
+ * mask covers the whole image). It is resampled to the content feature grid
+ * (H', W') by exact area averaging (each feature cell takes the mean of the
+ * mask over the part of the mask its cell covers). Borrowed, not copied. */
+typedef struct ccpl_mask {
+    int width;
+    int height;
+    const float *data; /* (height, width) */
+} ccpl_mask;
+
+/* A label map: one label per pixel, (height, width) bytes, row-major, any
+ * size whose aspect is within 5 % of its image's. Labels 0..254 name
+ * regions; CCPL_LABEL_NONE marks pixels that belong to none (they use the
+ * whole-image statistics). Resampled to a feature grid by centre-nearest:
+ * feature row y takes label row floor((2y+1) * height / (2 H')), columns
+ * likewise. Borrowed, not copied. */
+typedef struct ccpl_labels {
+    int width;
+    int height;
+    const unsigned char *data; /* (height, width) */
+} ccpl_labels;
+
+#define CCPL_LABEL_NONE 255
+/* A label region with fewer feature positions than this (in the content's
+ * relu grid, or in the style's s' grid) uses the whole-image statistics
+ * instead of its own: a 32x32 covariance from fewer positions is noise. */
+#define CCPL_LABEL_MIN_POSITIONS 64
+/* Largest relative difference between a mask's or label map's aspect and
+ * its image's: |(w_m/h_m) / (w/h) - 1| <= this. */
+#define CCPL_MASK_MAX_ASPECT_DIFF 0.05
+
+/* ccpl_style_new, and also the style's SCT statistics per label of
+ * `labels` (the style image's label map; NULL: same as ccpl_style_new):
+ * for each label with at least CCPL_LABEL_MIN_POSITIONS positions in the
+ * style's s' grid, the mean of the style features over the label and the
+ * covariance of snet(fs - that mean) over the label. Computed once; the
+ * style can then be used with or without content labels. Errors: those of
+ * ccpl_style_new, CCPL_E_INVALID_ARGUMENT for an empty label map or one
+ * whose aspect differs from the style image's by more than
+ * CCPL_MASK_MAX_ASPECT_DIFF. */
+ccpl_style *ccpl_style_new_labels(ccpl_model *model, const ccpl_image *style,
+                                  const ccpl_image *color_reference, const ccpl_labels *labels);
+
+/* Spatial control for ccpl_stylize_spatial; zero it (or use
+ * ccpl_default_spatial) and set what is wanted. */
+typedef struct ccpl_spatial {
+    /* NULL, or one mask per style: style i applies where masks[i] is set.
+     * At a feature position p with coverage S = sum_i m_i(p):
+     *   t(p) = sum_i m_i(p) SCT_i(p) / max(S, 1) + max(0, 1 - S) fc(p)
+     * i.e. overlapping masks are normalised, and where masks cover less
+     * than 1 in total the content's own features fill the rest. With masks,
+     * the weights argument must be NULL. A single all-ones mask gives the
+     * unmasked result bit for bit. */
+    const ccpl_mask *masks;
+    /* NULL, or the content image's label map: each style's SCT is then
+     * computed per label (content normalised over the label's positions,
+     * the style's statistics of the same label) where both the content's
+     * region and the style's have at least CCPL_LABEL_MIN_POSITIONS
+     * positions; other positions (labels absent from the style, tiny
+     * regions, CCPL_LABEL_NONE) use the whole-image SCT. Every style must
+     * have been made by ccpl_style_new_labels with a label map. */
+    const ccpl_labels *content_labels;
+} ccpl_spatial;
+
+ccpl_spatial ccpl_default_spatial(void);
+
+/* ccpl_stylize with spatial control (spatial NULL or all fields NULL: the
+ * same as ccpl_stylize, bit for bit). Alpha blends the masked/labelled
+ * result with the content features as usual. Errors: those of
+ * ccpl_stylize; CCPL_E_INVALID_ARGUMENT for weights given with masks, an
+ * empty mask or label map, mask values outside [0,1] or not finite, an
+ * aspect off by more than CCPL_MASK_MAX_ASPECT_DIFF, content labels with a
+ * style made without labels. */
+ccpl_status ccpl_stylize_spatial(ccpl_model *model, const ccpl_image *content,
+                                 ccpl_style *const *styles, const float *weights, int n_styles,
+                                 const ccpl_stylize_params *params, const ccpl_spatial *spatial,
+                                 ccpl_image *out);
+
 /* ---- images ---------------------------------------------------------- */
 
 /* Allocates a width x height image (contents undefined). */

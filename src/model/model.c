@@ -23,6 +23,12 @@ ccpl_params ccpl_default_params(void) {
     return p;
 }
 
+ccpl_spatial ccpl_default_spatial(void) {
+    ccpl_spatial sp;
+    memset(&sp, 0, sizeof sp);
+    return sp;
+}
+
 ccpl_stylize_params ccpl_default_stylize_params(void) {
     ccpl_stylize_params p;
     memset(&p, 0, sizeof p);
@@ -226,7 +232,8 @@ static ccpl_status check_side(ccpl_model *m, const char *what, int w, int h, int
     return CCPL_OK;
 }
 
-static ccpl_style *style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref) {
+static ccpl_style *style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref,
+                                 const ccpl_labels *labels) {
     ccpl__act recol = {0}, fs = {0};
     const ccpl__act *input = style;
     ccpl_style *s = NULL;
@@ -251,6 +258,18 @@ static ccpl_style *style_new_chw(ccpl_model *m, const ccpl__act *style, const cc
     s->model = m;
     s->c = m->feat_c;
     if (ccpl__sct_style(m, &fs, s) != CCPL_OK) goto fail;
+    if (labels) {
+        /* the style's label map at fs's grid, for per-label statistics */
+        unsigned char *lab = malloc((size_t)fs.h * fs.w);
+        if (!lab) {
+            ccpl__fail(&m->err, CCPL_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        ccpl__labels_nearest(lab, fs.h, fs.w, labels->data, labels->height, labels->width);
+        ccpl_status lst = ccpl__sct_style_labels(m, &fs, lab, s);
+        free(lab);
+        if (lst != CCPL_OK) goto fail;
+    }
     ccpl__act_free(&recol);
     return s; /* fs is a view into the arena */
 fail:
@@ -259,22 +278,43 @@ fail:
     return NULL;
 }
 
-ccpl_style *ccpl__style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref) {
+ccpl_style *ccpl__style_new_labels_chw(ccpl_model *m, const ccpl__act *style,
+                                       const ccpl__act *color_ref, const ccpl_labels *labels) {
     ccpl__clear(&m->err);
+    if (labels) {
+        if (!labels->data || labels->width <= 0 || labels->height <= 0) {
+            ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "the style label map is empty");
+            return NULL;
+        }
+        const double r = ((double)labels->width / labels->height) / ((double)style->w / style->h);
+        if (fabs(r - 1.0) > CCPL_MASK_MAX_ASPECT_DIFF + 1e-12) {
+            ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT,
+                       "the style label map is %dx%d, its aspect differs from the %dx%d style's by more than %.0f %%",
+                       labels->width, labels->height, style->w, style->h, 100 * CCPL_MASK_MAX_ASPECT_DIFF);
+            return NULL;
+        }
+    }
     use_threads(m);
-    ccpl_style *s = style_new_chw(m, style, color_ref);
+    ccpl_style *s = style_new_chw(m, style, color_ref, labels);
     done_threads();
     return s;
+}
+
+ccpl_style *ccpl__style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref) {
+    return ccpl__style_new_labels_chw(m, style, color_ref, NULL);
 }
 
 void ccpl_style_free(ccpl_style *s) {
     if (!s) return;
     free(s->smean);
+    free(s->lab_cov);
+    free(s->lab_mean);
     free(s);
 }
 
 static ccpl_status stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_style *const *styles,
-                               const float *weights, int n_styles, float alpha, ccpl__act *out) {
+                               const float *weights, int n_styles, float alpha,
+                               const ccpl_spatial *spatial, ccpl__act *out) {
     ccpl__act fc = {0}, acc = {0}, g = {0};
     ccpl_status st;
     if (!(alpha >= 0.0f && alpha <= 1.0f))
@@ -296,6 +336,10 @@ static ccpl_status stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_sty
         return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "style weights sum to zero");
     st = check_side(m, "content image", content->w, content->h, ccpl_model_min_content_side(m));
     if (st != CCPL_OK) return st;
+    if (spatial && !spatial->masks && !spatial->content_labels) spatial = NULL;
+    if (spatial && (st = ccpl__spatial_check(m, content->w, content->h, styles, weights, n_styles,
+                                             spatial)) != CCPL_OK)
+        return st;
 
     m->progress.done = 0;
     m->progress.total = ccpl__net_n_convs(&m->enc) + ccpl__net_n_convs(&m->decoder);
@@ -306,8 +350,11 @@ static ccpl_status stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_sty
                                   m->n_threads, &m->progress, &m->err)) != CCPL_OK)
         return st;
 
+    /* masks / labels: sct_masked.c (docs/MASKS.md) */
+    if (spatial && (st = ccpl__sct_spatial(m, &fc, styles, weights, n_styles, spatial, &acc)) != CCPL_OK)
+        return st;
     /* acc = sum_i w_i SCT(fc, fs_i), weights normalised to sum 1 */
-    for (int i = 0; i < n_styles; i++) {
+    for (int i = 0; !spatial && i < n_styles; i++) {
         if ((st = ccpl__sct_apply(m, &fc, styles[i], &g)) != CCPL_OK) return st;
         const size_t n = (size_t)g.c * g.h * g.w;
         if (n_styles == 1) {
@@ -339,14 +386,21 @@ static ccpl_status stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_sty
     return CCPL_OK;
 }
 
-ccpl_status ccpl__stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_style *const *styles,
-                              const float *weights, int n_styles, float alpha, ccpl__act *out) {
+ccpl_status ccpl__stylize_spatial_chw(ccpl_model *m, const ccpl__act *content,
+                                      ccpl_style *const *styles, const float *weights,
+                                      int n_styles, float alpha, const ccpl_spatial *spatial,
+                                      ccpl__act *out) {
     memset(out, 0, sizeof *out);
     ccpl__clear(&m->err);
     use_threads(m);
-    ccpl_status st = stylize_chw(m, content, styles, weights, n_styles, alpha, out);
+    ccpl_status st = stylize_chw(m, content, styles, weights, n_styles, alpha, spatial, out);
     done_threads();
     return st;
+}
+
+ccpl_status ccpl__stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_style *const *styles,
+                              const float *weights, int n_styles, float alpha, ccpl__act *out) {
+    return ccpl__stylize_spatial_chw(m, content, styles, weights, n_styles, alpha, NULL, out);
 }
 
 /* ---- public, 8-bit images ---- */
@@ -361,6 +415,11 @@ static ccpl_status image_to_act(ccpl_model *m, const ccpl_image *img, const char
 }
 
 ccpl_style *ccpl_style_new(ccpl_model *m, const ccpl_image *style, const ccpl_image *color_reference) {
+    return ccpl_style_new_labels(m, style, color_reference, NULL);
+}
+
+ccpl_style *ccpl_style_new_labels(ccpl_model *m, const ccpl_image *style,
+                                  const ccpl_image *color_reference, const ccpl_labels *labels) {
     if (!m) return NULL;
     ccpl__act s = {0}, c = {0};
     ccpl_style *out = NULL;
@@ -368,7 +427,7 @@ ccpl_style *ccpl_style_new(ccpl_model *m, const ccpl_image *style, const ccpl_im
     if (image_to_act(m, style, "style image", &s) != CCPL_OK) return NULL;
     if (color_reference && image_to_act(m, color_reference, "colour reference image", &c) != CCPL_OK)
         goto done;
-    out = ccpl__style_new_chw(m, &s, color_reference ? &c : NULL);
+    out = ccpl__style_new_labels_chw(m, &s, color_reference ? &c : NULL, labels);
 done:
     ccpl__act_free(&s);
     ccpl__act_free(&c);
@@ -378,6 +437,13 @@ done:
 ccpl_status ccpl_stylize(ccpl_model *m, const ccpl_image *content, ccpl_style *const *styles,
                          const float *weights, int n_styles, const ccpl_stylize_params *params,
                          ccpl_image *out) {
+    return ccpl_stylize_spatial(m, content, styles, weights, n_styles, params, NULL, out);
+}
+
+ccpl_status ccpl_stylize_spatial(ccpl_model *m, const ccpl_image *content,
+                                 ccpl_style *const *styles, const float *weights, int n_styles,
+                                 const ccpl_stylize_params *params, const ccpl_spatial *spatial,
+                                 ccpl_image *out) {
     if (!m) return CCPL_E_INVALID_ARGUMENT;
     ccpl__clear(&m->err);
     if (!out) return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "out is NULL");
@@ -388,7 +454,7 @@ ccpl_status ccpl_stylize(ccpl_model *m, const ccpl_image *content, ccpl_style *c
     ccpl__act c = {0}, y = {0};
     ccpl_status st = image_to_act(m, content, "content image", &c);
     if (st != CCPL_OK) return st;
-    st = ccpl__stylize_chw(m, &c, styles, weights, n_styles, sp.alpha, &y);
+    st = ccpl__stylize_spatial_chw(m, &c, styles, weights, n_styles, sp.alpha, spatial, &y);
     if (st == CCPL_OK) {
         const int w = sp.full_output ? y.w : content->width;
         const int h = sp.full_output ? y.h : content->height;

@@ -209,3 +209,129 @@ def save_u8(t):
 
 def write_png(path, t):
     Image.fromarray(save_u8(t)).save(path)
+
+
+# ---- spatial control (docs/MASKS.md) ------------------------------------------
+
+LABEL_NONE = 255
+LABEL_MIN_POSITIONS = 64
+
+
+def labels_nearest(lab, h, w):
+    """Label map (lh,lw) uint8 -> (h,w) by centre-nearest, integer indices."""
+    lh, lw = lab.shape
+    iy = ((2 * np.arange(h) + 1) * lh) // (2 * h)
+    ix = ((2 * np.arange(w) + 1) * lw) // (2 * w)
+    return lab[iy][:, ix]
+
+
+def _area_matrix(n_in, n_out):
+    r = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        a, b = i * n_in / n_out, (i + 1) * n_in / n_out
+        for j in range(int(np.floor(a)), min(int(np.ceil(b)), n_in)):
+            ov = min(b, j + 1.0) - max(a, float(j))
+            if ov > 0:
+                r[i, j] = ov / (b - a)
+    return r
+
+
+def mask_area_resize(mask, h, w):
+    """Mask (mh,mw) in [0,1] -> (h,w) by exact area averaging (float64),
+    returned as a float32 tensor (h,w)."""
+    m = np.asarray(mask, dtype=np.float64)
+    out = _area_matrix(m.shape[0], h) @ m @ _area_matrix(m.shape[1], w).T
+    return torch.from_numpy(out.astype(np.float32))
+
+
+def _cov(sflat):
+    return torch.mm(sflat, sflat.t()).div(sflat.size(1))
+
+
+def sct_style_labels(sct, fs, lab):
+    """Per-label style statistics: {label: (mean (C,), cov (32,32))} for labels
+    with >= LABEL_MIN_POSITIONS positions on the s' grid. fs (1,C,Hs,Ws), lab
+    (Hs,Ws) the style's label map at fs's grid."""
+    _, ch, hs, ws = fs.shape
+    out = {}
+    sp_shape = sct.snet(torch.zeros(1, ch, hs, ws, dtype=fs.dtype)).shape
+    r = (hs - sp_shape[2]) // 2
+    lab_sp = lab[r:r + sp_shape[2], r:r + sp_shape[3]]  # the centre of each snet window
+    flat = fs.reshape(ch, -1)
+    for l in sorted(set(np.unique(lab_sp).tolist()) - {LABEL_NONE}):
+        sel_sp = torch.from_numpy((lab_sp == l).reshape(-1))
+        if int(sel_sp.sum()) < LABEL_MIN_POSITIONS:
+            continue
+        mean = flat[:, torch.from_numpy((lab == l).reshape(-1))].double().mean(1).to(fs.dtype)
+        sf = sct.snet(fs - mean.view(1, ch, 1, 1)).flatten(2)[0]
+        out[l] = (mean, _cov(sf[:, sel_sp]))
+    return out
+
+
+def sct_forward_labels(sct, fc, fs, lab_c, lab_s):
+    """Per-label SCT. lab_c (H,W) at fc's grid, lab_s (Hs,Ws) at fs's grid.
+    Labels of the content with >= LABEL_MIN_POSITIONS positions and present
+    in the style's statistics use their own; the rest the whole-image SCT."""
+    _, ch, h, w = fc.shape
+    stats = sct_style_labels(sct, fs, lab_s)
+    # whole-image statistics (spec §2)
+    cmean, cstd = mean_std(fc)
+    smean = fs.reshape(1, ch, -1).mean(dim=2).view(ch)
+    sf = sct.snet(fs - smean.view(1, ch, 1, 1)).flatten(2)[0]
+    gcov = _cov(sf)
+    mean_map = cmean.view(ch, 1).expand(ch, h * w).clone()
+    std_map = cstd.view(ch, 1).expand(ch, h * w).clone()
+    cflat = fc.reshape(ch, -1)
+    labf = lab_c.reshape(-1)
+    used = []
+    for l in sorted(set(np.unique(labf).tolist()) - {LABEL_NONE}):
+        sel = torch.from_numpy(labf == l)
+        if int(sel.sum()) < LABEL_MIN_POSITIONS or l not in stats:
+            continue
+        x = cflat[:, sel].double()
+        mu = x.mean(1)
+        sd = (x.var(1) + 1e-5).sqrt()
+        mean_map[:, sel] = mu.to(fc.dtype).view(ch, 1)
+        std_map[:, sel] = sd.to(fc.dtype).view(ch, 1)
+        used.append((l, sel))
+    c = ((cflat - mean_map) / std_map).view(1, ch, h, w)
+    cf = sct.cnet(c).flatten(2)[0]  # (32, HW)
+    g = torch.mm(gcov, cf)
+    sm = smean.view(ch, 1).expand(ch, h * w).clone()
+    for l, sel in used:
+        g[:, sel] = torch.mm(stats[l][1], cf[:, sel])
+        sm[:, sel] = stats[l][0].view(ch, 1)
+    out = sct.uncompress(g.view(1, -1, h, w))
+    return out + sm.view(1, ch, h, w)
+
+
+def sct_spatial(sct, fc, fss, masks=None, lab_c=None, labs_s=None):
+    """The spatially controlled mix before alpha. masks: None or one (mh,mw)
+    array per style; lab_c: None or the content labels at fc's grid, with
+    labs_s the styles' label maps at their fs grids."""
+    _, ch, h, w = fc.shape
+    ts = [sct_forward_labels(sct, fc, fs, lab_c, ls) if lab_c is not None else sct_forward(sct, fc, fs)
+          for fs, ls in zip(fss, labs_s if labs_s is not None else [None] * len(fss))]
+    if masks is None:
+        if len(ts) == 1:
+            return ts[0]
+        return sum(t / len(ts) for t in ts)
+    ms = [mask_area_resize(m, h, w).to(fc.dtype) for m in masks]
+    cover = sum(ms)
+    div = torch.clamp(cover, min=1.0)
+    t = sum(ti * (mi / div) for ti, mi in zip(ts, ms))
+    return t + torch.clamp(1.0 - cover, min=0.0) * fc
+
+
+def stylize_spatial(vgg, sct, decoder, content, styles, masks=None, content_labels=None,
+                    style_labels=None, alpha=1.0, mode="art"):
+    """Decoder output for content with spatial control; label maps at any size."""
+    fc = encode(vgg, content, mode)[-1]
+    fss = [encode(vgg, s, mode)[-1] for s in styles]
+    lab_c = labs_s = None
+    if content_labels is not None:
+        lab_c = labels_nearest(content_labels, fc.shape[2], fc.shape[3])
+        labs_s = [labels_nearest(ls, fs.shape[2], fs.shape[3]) for ls, fs in zip(style_labels, fss)]
+    t = sct_spatial(sct, fc, fss, masks, lab_c, labs_s)
+    t = t * alpha + fc * (1 - alpha)
+    return decode(decoder, t, mode)
