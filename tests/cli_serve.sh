@@ -60,6 +60,8 @@ done
 for p in "/../CMakeLists.txt" "/%2e%2e/%2e%2e/etc/passwd" "/examples/../index.html/.." "/src/server/web/app.js" "//etc/passwd" "/index.htm"; do
     expect_status 404 "no such page" "$URL$p" --path-as-is
 done
+# the page's requests share one connection (keep-alive)
+"${C[@]}" -v -o /dev/null -o /dev/null "$URL/" "$URL/app.js" 2>&1 | grep -q 'Re-using existing connection' && ok || bad "no keep-alive"
 expect_status 405 "use POST" "$URL/v1/stylize"
 expect_status 405 "use GET" "$URL/v1/models" -X DELETE
 [ "$(header allow)" = "GET, HEAD, POST" ] && ok || bad "405 without Allow"

@@ -28,42 +28,45 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     srv_context *ctx = cls;
     srv_request *r = *con_cls;
     (void)version;
-    if (!r) { /* the headers are in: route */
+    if (!r) { /* the headers are in */
         if (!(r = calloc(1, sizeof *r))) return MHD_NO;
         r->ctx = ctx;
         r->conn = conn;
         *con_cls = r;
-        if (!strcmp(url, "/v1/stylize")) {
-            if (strcmp(method, "POST") != 0)
-                return srv_respond_error(conn, ctx, 405, "use POST for /v1/stylize");
+        atomic_fetch_add(&ctx->inflight, 1);
+        if (!strcmp(url, "/v1/stylize") && !strcmp(method, "POST")) {
             r->is_stylize = 1;
+            /* may refuse at once (e.g. 413 from Content-Length): the body
+             * is then never read and the connection is closed */
             return srv_stylize_begin(r);
         }
-        int api = !strcmp(url, "/v1/health") || !strcmp(url, "/v1/models");
-        if (!is_get(method)) {
-            if (api || srv_is_static(url))
-                return srv_respond_error(conn, ctx, 405, "use GET for %s", url);
-            return srv_respond_error(conn, ctx, 404, "no such page: %.200s", url);
-        }
-        if (!strcmp(url, "/v1/health")) return srv_route_health(conn, ctx);
-        if (!strcmp(url, "/v1/models")) return srv_route_models(conn, ctx);
-        return srv_route_static(conn, ctx, url);
+        /* Everything else is answered once the request is complete: an
+         * answer queued now would make MHD close the connection instead
+         * of keeping it alive for the page's next request. */
+        return MHD_YES;
     }
-    if (r->is_stylize) {
-        if (*upload_data_size) {
-            srv_stylize_body(r, upload_data, *upload_data_size);
-            *upload_data_size = 0;
-            return MHD_YES;
-        }
-        return srv_stylize_end(r);
+    if (*upload_data_size) {
+        if (r->is_stylize) srv_stylize_body(r, upload_data, *upload_data_size);
+        *upload_data_size = 0; /* a body sent with anything else: ignored */
+        return MHD_YES;
     }
-    *upload_data_size = 0; /* a body sent with a GET: ignored */
-    return MHD_YES;
+    if (r->is_stylize) return srv_stylize_end(r);
+    if (!strcmp(url, "/v1/stylize")) return srv_respond_error(conn, ctx, 405, "use POST for /v1/stylize");
+    int api = !strcmp(url, "/v1/health") || !strcmp(url, "/v1/models");
+    if (!is_get(method)) {
+        if (api || srv_is_static(url)) return srv_respond_error(conn, ctx, 405, "use GET for %s", url);
+        return srv_respond_error(conn, ctx, 404, "no such page: %.200s", url);
+    }
+    if (!strcmp(url, "/v1/health")) return srv_route_health(conn, ctx);
+    if (!strcmp(url, "/v1/models")) return srv_route_models(conn, ctx);
+    return srv_route_static(conn, ctx, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-    (void)cls, (void)conn, (void)toe;
+    srv_context *ctx = cls;
+    (void)conn, (void)toe;
+    if (*con_cls) atomic_fetch_sub(&ctx->inflight, 1);
     srv_request_free(*con_cls);
     *con_cls = NULL;
 }
@@ -112,7 +115,7 @@ srv_server *srv_start(const srv_config *cfg, srv_pool *pool, srv_queue *queue, i
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, &s->ctx,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s->ctx,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->io_timeout_s,
         MHD_OPTION_END);
@@ -128,11 +131,6 @@ srv_server *srv_start(const srv_config *cfg, srv_pool *pool, srv_queue *queue, i
     return s;
 }
 
-static unsigned connections(struct MHD_Daemon *d) {
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    return info ? info->num_connections : 0;
-}
-
 void srv_stop(srv_server *s, int grace_s) {
     if (!s) return;
     atomic_store(&s->ctx.shutting_down, 1);
@@ -141,9 +139,10 @@ void srv_stop(srv_server *s, int grace_s) {
     if (fd != MHD_INVALID_SOCKET) close(fd);
     srv_queue_close(s->ctx.queue);   /* waiting jobs: 503 */
     srv_pool_join(s->ctx.pool);      /* running jobs finish */
-    /* Let the last answers go out before the connections are closed. */
+    /* Let the last answers go out before the connections are closed (idle
+     * keep-alive connections, a browser's, are not waited for). */
     double until = srv_now() + grace_s;
-    while (connections(s->daemon) > 0 && srv_now() < until) {
+    while (atomic_load(&s->ctx.inflight) > 0 && srv_now() < until) {
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

@@ -248,6 +248,7 @@ typedef struct srv_context {
     srv_queue *queue;
     srv_stats stats;
     atomic_int shutting_down;
+    atomic_int inflight; /* requests begun and not yet completed */
     double started;
 } srv_context;
 
