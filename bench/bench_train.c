@@ -1,6 +1,8 @@
 /* bench_train — seconds per training iteration (losses, forward and
  * backward; the Adam update is negligible) on random data.
- * Usage: bench_train MODE FIXTURE_TRAIN_DIR BATCH CROP RUNS THREADS
+ * Usage: bench_train MODE FIXTURE_TRAIN_DIR BATCH CROP RUNS THREADS [fast|ref]
+ * (fast, the default: the frozen encoder's no-backward passes on Winograd,
+ * as ccpl train does; ref: im2col everywhere)
  * (weights: MODE_{enc,dec,sct,mlp}.pth written by tests/ref/fixtures_train.py) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +24,8 @@ static void grads_for(const ccpl__net *net, float **dw, float **db) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7) {
-        fprintf(stderr, "usage: bench_train art|photo FIXTURE_TRAIN_DIR BATCH CROP RUNS THREADS\n");
+    if (argc != 7 && argc != 8) {
+        fprintf(stderr, "usage: bench_train art|photo FIXTURE_TRAIN_DIR BATCH CROP RUNS THREADS [fast|ref]\n");
         return 2;
     }
     const ccpl_mode mode = strcmp(argv[1], "photo") ? CCPL_MODE_ART : CCPL_MODE_PHOTO;
@@ -43,6 +45,14 @@ int main(int argc, char **argv) {
     if (ccpl__train_model_bind(&m, mode, &ck[0], &ck[1], &ck[2], &ck[3], &err) != CCPL_OK) {
         fprintf(stderr, "bench_train: %s\n", err.message);
         return 1;
+    }
+    ccpl__net enc_fast = m.enc;
+    if (!(argc == 8 && !strcmp(argv[7], "ref"))) {
+        if (ccpl__net_prepare_fast(&enc_fast, &err) != CCPL_OK) {
+            fprintf(stderr, "bench_train: %s\n", err.message);
+            return 1;
+        }
+        m.enc_frozen = &enc_fast;
     }
     ccpl__train_grads g;
     memset(&g, 0, sizeof g);

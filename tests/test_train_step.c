@@ -8,12 +8,27 @@
  * defect: the loss is piecewise (ReLU and max-pool switch), and in float64 a
  * 1e-6 relative perturbation of the weights already moves the art gradients by
  * 9e-2 (photo 3e-2); PyTorch's own float32 step is 9.3e-2 (art) / 1.6e-3
- * (photo) from the float64 reference. The comparison is deterministic. */
+ * (photo) from the float64 reference. The comparison is deterministic.
+ *
+ * The fast engine (issue 14): the frozen encoder's passes over the content
+ * and style images run on Winograd F(2x2,3x3), whose features differ from
+ * im2col's by about 1e-6 relative. Every loss and every decoder and SCT
+ * gradient still meets 1e-3. The CCPL heads' gradients get HEAD_TOL_FAST,
+ * for a reason measured in float64 PyTorch on this fixture (tests/ref, the
+ * numbers of issue 14's closing note): the heads' hidden ReLUs in the key
+ * branch (built from the content features) have pre-activations within
+ * 1.3e-6..8.7e-6 of zero relative to their row's largest (art relu2_1,
+ * relu3_1, relu4_1: 1, 1 and 2 of 16k-65k values below 1e-5), so the head
+ * gradients are discontinuous here: multiplying the content features by
+ * (1 + 1e-7 N(0,1)) moves them by 6e-6, by (1 + 1e-6 N(0,1)) by 5e-3 (mlp.9),
+ * by 1e-5 by 1.5e-2; PyTorch's own float32 step is 9.3e-2 away. The fast
+ * path's measured worst is 2.8e-2 (mlp.9.weight). */
 #include "io/checkpoint.h"
 #include "test_util.h"
 #include "train/train_model.h"
 
 #define TOL 1e-3
+#define HEAD_TOL_FAST 5e-2
 
 static const ccpl__checkpoint *ref;
 
@@ -27,12 +42,14 @@ static const ccpl__tensor_entry *need(const ccpl__checkpoint *ck, const char *ke
 }
 
 static double worst;
+static double head_tol = TOL; /* the CCPL heads' tolerance (HEAD_TOL_FAST on the fast path) */
 
 static void compare(const char *mode, const char *key, const float *got) {
     const ccpl__tensor_entry *t = need(ref, key);
     double e = tu_rel_err(got, t->data, t->numel);
     if (e > worst) worst = e;
-    CHECK(e <= TOL, "%s %s: relative error %.3e", mode, key, e);
+    const double tol = strncmp(key, "mlp.", 4) == 0 ? head_tol : TOL;
+    CHECK(e <= tol, "%s %s: relative error %.3e (tolerance %.0e)", mode, key, e, tol);
 }
 
 /* Zeroed gradient buffer of n floats (owned by the list). */
@@ -63,7 +80,7 @@ static void compare_net(const char *mode, const ccpl__net *net, const char *pref
         }
 }
 
-static void run(ccpl_mode mode, const char *dir) {
+static void run(ccpl_mode mode, const char *dir, int fast) {
     const char *mname = mode == CCPL_MODE_ART ? "art" : "photo";
     char path[4096];
     ccpl__checkpoint enc, dec, sct, mlp, r;
@@ -85,6 +102,12 @@ static void run(ccpl_mode mode, const char *dir) {
 
     ccpl__train_model m;
     CHECK(ccpl__train_model_bind(&m, mode, &enc, &dec, &sct, &mlp, &err) == CCPL_OK, "%s", err.message);
+    ccpl__net enc_fast = m.enc;
+    head_tol = fast ? HEAD_TOL_FAST : TOL;
+    if (fast) {
+        CHECK(ccpl__net_prepare_fast(&enc_fast, &err) == CCPL_OK, "%s", err.message);
+        m.enc_frozen = &enc_fast;
+    }
 
     ccpl__train_grads g;
     memset(&g, 0, sizeof g);
@@ -144,8 +167,10 @@ static void run(ccpl_mode mode, const char *dir) {
         snprintf(k, sizeof k, "mlp.%d.bias", 3 * l + 2);
         compare(mname, k, g.mlp[l].b2);
     }
-    printf("  %-5s worst gradient relative error over all parameters: %.2e\n", mname, worst);
+    printf("  %-5s %s worst gradient relative error over all parameters: %.2e\n", mname,
+           fast ? "fast" : "ref ", worst);
     for (int i = 0; i < n_bufs; i++) free(bufs[i]);
+    if (fast) ccpl__net_release(&enc_fast);
     ccpl__checkpoint_free(&enc);
     ccpl__checkpoint_free(&dec);
     ccpl__checkpoint_free(&sct);
@@ -156,7 +181,9 @@ static void run(ccpl_mode mode, const char *dir) {
 int main(void) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/train", tu_env("CCPL_FIXTURES"));
-    run(CCPL_MODE_ART, dir);
-    run(CCPL_MODE_PHOTO, dir);
+    run(CCPL_MODE_ART, dir, 0);
+    run(CCPL_MODE_PHOTO, dir, 0);
+    run(CCPL_MODE_ART, dir, 1);
+    run(CCPL_MODE_PHOTO, dir, 1);
     return tu_finish();
 }

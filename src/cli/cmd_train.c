@@ -46,6 +46,9 @@ static const char *const HELP =
     "      --num-l N            CCPL on the last N tapped layers (default 3)\n"
     "      --seed N             data order, crops, anchors, initialisation (default 1)\n"
     "  -t, --threads N          threads (default 0: all cores)\n"
+    "      --engine fast|ref    fast (default): the encoder's passes over the content and\n"
+    "                           style images (no backward) use Winograd; ref: im2col +\n"
+    "                           sgemm everywhere, the path tested against PyTorch autograd\n"
     "  -q, --quiet              no progress line\n"
     "  -h, --help               this help\n"
     "\n"
@@ -95,7 +98,7 @@ static int on_iter(long iter, long max_iter, double lr, const ccpl__losses *l, d
 int cmd_train(int argc, char **argv) {
     enum {
         O_VGG = 256, O_CDIR, O_SDIR, O_SAVE, O_RESUME, O_INITD, O_INITS, O_LOG, O_MAXIT, O_SAVEINT,
-        O_BATCH, O_LOAD, O_CROP, O_LR, O_DECAY, O_CW, O_SW, O_PW, O_TAU, O_NUMS, O_NUML, O_SEED
+        O_BATCH, O_LOAD, O_CROP, O_LR, O_DECAY, O_CW, O_SW, O_PW, O_TAU, O_NUMS, O_NUML, O_SEED, O_ENGINE
     };
     static const struct option longopts[] = {
         {"mode", required_argument, 0, 'm'}, {"vgg", required_argument, 0, O_VGG},
@@ -110,6 +113,7 @@ int cmd_train(int argc, char **argv) {
         {"ccp-weight", required_argument, 0, O_PW}, {"tau", required_argument, 0, O_TAU},
         {"num-s", required_argument, 0, O_NUMS}, {"num-l", required_argument, 0, O_NUML},
         {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, 't'},
+        {"engine", required_argument, 0, O_ENGINE},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     const char *cmd = "train";
@@ -138,6 +142,11 @@ int cmd_train(int argc, char **argv) {
             c.style_dirs[c.n_style_dirs++] = optarg;
             break;
         case O_SAVE: c.save_dir = optarg; break;
+        case O_ENGINE:
+            if (!strcmp(optarg, "fast")) c.engine = CCPL_ENGINE_FAST;
+            else if (!strcmp(optarg, "ref")) c.engine = CCPL_ENGINE_REF;
+            else return cli_usage_error(cmd, "--engine must be fast or ref, not '%s'", optarg);
+            break;
         case O_RESUME: c.resume = 1; break;
         case O_INITD: c.init_decoder = optarg; break;
         case O_INITS: c.init_sct = optarg; break;

@@ -27,9 +27,11 @@ static ccpl_status sample_step(const ccpl__train_model *m, const ccpl__act *cont
     memset(&dec_tr, 0, sizeof dec_tr);
     memset(&enc_tr, 0, sizeof enc_tr);
 
-    /* encoder features of the content and the style (frozen: plain runs) */
-    if ((st = ccpl__net_run(&m->enc, content, &last_c, fc, nt, NULL, err)) != CCPL_OK ||
-        (st = ccpl__net_run(&m->enc, style, &last_s, fs, nt, NULL, err)) != CCPL_OK)
+    /* encoder features of the content and the style (frozen, no backward:
+     * plain runs, on the fast engine when the trainer prepared one) */
+    const ccpl__net *enc_nb = m->enc_frozen ? m->enc_frozen : &m->enc;
+    if ((st = ccpl__net_run(enc_nb, content, &last_c, fc, nt, NULL, err)) != CCPL_OK ||
+        (st = ccpl__net_run(enc_nb, style, &last_s, fs, nt, NULL, err)) != CCPL_OK)
         goto done;
     /* generated image and its features */
     if ((st = ccpl__sct_train_forward(&m->sct, &fc[T - 1], &fs[T - 1], &t, &st_tr, nt, err)) != CCPL_OK ||

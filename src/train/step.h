@@ -13,6 +13,12 @@ typedef struct ccpl__train_model {
     ccpl_mode mode;
     int n_taps;                     /* 4 (art: relu1_1..relu4_1) or 3 (photo) */
     ccpl__net enc;                  /* frozen */
+    /* The encoder for the passes that need no backward (the content's and
+     * the style's features): the same weights prepared for the fast engine
+     * (Winograd, ccpl__net_prepare_fast), or NULL to use enc. The pass over
+     * the generated image, which is traced for the backward, always uses
+     * enc. */
+    const ccpl__net *enc_frozen;
     ccpl__net dec;
     ccpl__sct_nets sct;
     ccpl__mlp mlp[CCPL__MAX_TAPS];  /* projection head per tapped layer */

@@ -27,6 +27,9 @@ typedef struct ccpl__train_config {
     ccpl__loss_config loss;     /* 1, 10, 5, 0.07, 8, 3 */
     long save_interval;         /* 10000 */
     int n_threads;
+    ccpl_engine engine;         /* CCPL_ENGINE_FAST: the frozen encoder's passes over the
+                                   content and style use the fast kernels; REF: im2col
+                                   everywhere (the parity-tested path) */
     uint64_t seed;
     /* called after every iteration; non-zero stops the run after saving */
     int (*on_iter)(long iter, long max_iter, double lr, const ccpl__losses *l, double seconds,
