@@ -23,15 +23,22 @@ static void search_dirs(model_paths *mp, strlist *dirs) {
     strlist_push(dirs, CCPL_BUILTIN_MODELS_DIR);
 }
 
-/* First existing DIR/NAME over dirs x names; 0 if found. */
+/* First existing DIR/NAME over dirs x names; the index of its folder in
+ * dirs, or -1. */
 static int find(const strlist *dirs, const char *const *names, char *out, size_t n) {
     for (int d = 0; d < dirs->n; d++)
         for (int k = 0; names[k]; k++) {
             snprintf(out, n, "%s/%s", dirs->items[d], names[k]);
-            if (cli_is_file(out)) return 0;
+            if (cli_is_file(out)) return d;
         }
     return -1;
 }
+
+/* The shipped encoder is ccpl's assembled copy of the normalised VGG
+ * (models/MODEL_CARD.md): close to the official vgg_normalised.pth, not
+ * equal to it. Decoders trained on the official one (the CCPL release)
+ * belong with it. */
+#define ASSEMBLED_VGG "vgg_normalised_r41.pth"
 
 static void explain(const char *cmd, const char *what, const strlist *dirs,
                     const char *const *names, const char *option) {
@@ -44,8 +51,9 @@ static void explain(const char *cmd, const char *what, const strlist *dirs,
 
 int cli_resolve_models(const char *cmd, model_paths *mp, ccpl_mode mode, char *vgg, char *decoder,
                        char *sct, size_t n) {
-    static const char *const vgg_art[] = {"vgg_normalised.pth", NULL};
-    static const char *const vgg_photo[] = {"vgg_normalised.pth", "vgg_normalised_conv3_1.pth", NULL};
+    static const char *const vgg_art[] = {"vgg_normalised.pth", ASSEMBLED_VGG, NULL};
+    static const char *const vgg_photo[] = {"vgg_normalised.pth", "vgg_normalised_conv3_1.pth",
+                                            ASSEMBLED_VGG, NULL};
     static const char *const dec_art[] = {"art/decoder.pth", "art/decoder_iter_160000.pth.tar",
                                           "decoder_art.pth", NULL};
     static const char *const dec_photo[] = {"photo/decoder.pth", "photo/decoder_iter_160000.pth.tar",
@@ -71,14 +79,26 @@ int cli_resolve_models(const char *cmd, model_paths *mp, ccpl_mode mode, char *v
         {mp->sct, photo ? sct_photo : sct_art, sct, photo ? "photo-mode SCT" : "art-mode SCT",
          "--sct"},
     };
+    int from[3] = {-1, -1, -1}; /* folder index each file was found in */
     for (int r = 0; r < 3; r++) {
         if (roles[r].given) {
             snprintf(roles[r].out, n, "%s", roles[r].given);
-        } else if (find(&dirs, roles[r].names, roles[r].out, n) != 0) {
+        } else if ((from[r] = find(&dirs, roles[r].names, roles[r].out, n)) < 0) {
             explain(cmd, roles[r].what, &dirs, roles[r].names, roles[r].option);
             rc = -1;
         }
     }
+    /* The assembled encoder found by the search for a decoder that is
+     * neither ccpl's own (the built-in folder) nor beside it: most likely an
+     * official decoder without its official encoder. Say so (it still runs). */
+    const int builtin = dirs.n - 1;
+    if (rc == 0 && !mp->vgg && from[1] != builtin && from[1] != from[0] &&
+        !strcmp(cli_basename(vgg), ASSEMBLED_VGG))
+        fprintf(stderr,
+                "ccpl %s: note: using ccpl's assembled encoder %s with the decoder %s; decoders "
+                "trained on the official vgg_normalised.pth (the CCPL release) belong with it: "
+                "put it beside them or pass --vgg\n",
+                cmd, vgg, decoder);
     strlist_free(&dirs);
     return rc;
 }
