@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Temporal error of photo-realistic models on the MPI Sintel frames with
+# Temporal error of photo-realistic (or, with --mode art, artistic) models on the MPI Sintel frames with
 # ground-truth flow (../shared/data/video/sintel_flow), as `ccpl eval
 # temporal` computes it (docs/METRICS.md): short-term warping MSE, RGB in
 # [0,1], occlusion and invalid masks applied.
@@ -12,6 +12,9 @@
 #   scripts/quality/temporal.sh [OPTIONS] --all [LABEL=DECODER,SCT | LABEL=RUNDIR]...
 #                               (header, floor, adain, then each model)
 # Options:
+#   --mode art|photo  (default photo) art: ../shared/models/vgg_normalised_r41.pth,
+#                     styles from ../shared/data/eval/style (default three of
+#                     them), no AdaIN row (no AdaIN art decoder here)
 #   --styles "A B C"  style names in ../shared/data/photo_pairs/style
 #                     (default "tar3 tar12 tar30": blue dusk, black and white, golden)
 #   --seqs "..."      sequences (default "easy medium hard" = clean_easy, ...)
@@ -39,12 +42,13 @@ ROOT=$(cd "$HERE/../.." && pwd)
 SHARED=$(cd "$ROOT/.." && pwd)/shared
 PY=/usr/bin/python3
 
-STYLES="tar3 tar12 tar30"
+MODE=photo
+STYLES=
 SEQS="easy medium hard"
 CCPL=$ROOT/build/ccpl
-VGG=$SHARED/models/vgg_normalised_conv3_1.pth
+VGG=
 DATA=$SHARED/data/video/sintel_flow
-STYLE_DIR=$SHARED/data/photo_pairs/style
+STYLE_DIR=
 WORK=/tmp/ccpl_temporal
 THREADS=1
 HEADER=0
@@ -60,6 +64,7 @@ log() { echo "temporal: $*" >&2; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
+    --mode) MODE=$2; shift 2 ;;
     --styles) STYLES=$2; shift 2 ;;
     --seqs) SEQS=$2; shift 2 ;;
     --ccpl) CCPL=$2; shift 2 ;;
@@ -80,7 +85,16 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -x "$CCPL" ] || die "no ccpl binary at $CCPL"
-for s in $STYLES; do [ -f "$STYLE_DIR/$s.png" ] || die "no style $STYLE_DIR/$s.png"; done
+case "$MODE" in
+photo) : "${VGG:=$SHARED/models/vgg_normalised_conv3_1.pth}" "${STYLE_DIR:=$SHARED/data/photo_pairs/style}"
+       : "${STYLES:=tar3 tar12 tar30}" ;;
+art)   : "${VGG:=$SHARED/models/vgg_normalised_r41.pth}" "${STYLE_DIR:=$SHARED/data/eval/style}"
+       : "${STYLES:=masterpiece_the-hunters-in-the-snow painterly_14 dia_1BP1}" ;;
+*) die "--mode must be art or photo" ;;
+esac
+# A style name's file: NAME.png or NAME.jpg in STYLE_DIR.
+style_file() { local f; for f in "$STYLE_DIR/$1.png" "$STYLE_DIR/$1.jpg"; do [ -f "$f" ] && { echo "$f"; return; }; done; echo "$STYLE_DIR/$1.png"; }
+for s in $STYLES; do [ -f "$(style_file "$s")" ] || die "no style $STYLE_DIR/$s.png or .jpg"; done
 
 latest_of_run() { # RUNDIR LABEL -> sets DEC SCT
     local run=$1 label=$2 n
@@ -122,8 +136,8 @@ temporal_mse() { # SEQ FRAME...
 
 # Style losses "result style_loss" of a result folder against the staged frames.
 style_losses() { # RESULTDIR STYLE OUT
-    nice "$CCPL" eval image --mode photo --vgg "$VGG" -t "$THREADS" --result-dir "$1" \
-        --content-dir "$WORK/frames" --style "$STYLE_DIR/$2.png" >"$3.raw" ||
+    nice "$CCPL" eval image --mode "$MODE" --vgg "$VGG" -t "$THREADS" --result-dir "$1" \
+        --content-dir "$WORK/frames" --style "$(style_file "$2")" >"$3.raw" ||
         log "ccpl eval image failed on $1"
     awk 'NR > 1 && $1 ~ /_stylized_/ && NF == 6 { print $1, $5 }' "$3.raw" >"$3"
 }
@@ -156,10 +170,10 @@ measure() { # LABEL DEC SCT   (DEC = floor | adain)
             for f in "$WORK"/frames/*.png; do ln -s "$(readlink -f "$f")" "$out/$s/$(basename "$f" .png)_stylized_$s.png"; done
         elif [ "$dec" = adain ]; then
             nice "$PY" "$HERE/adain_baseline.py" --pairing all --content-size 0 --threads "$THREADS" -q \
-                --content-dir "$WORK/frames" -s "$STYLE_DIR/$s.png" --output-dir "$out/$s" || rc=$?
+                --content-dir "$WORK/frames" -s "$(style_file "$s")" --output-dir "$out/$s" || rc=$?
         else
-            nice "$CCPL" stylize --mode photo --content-size 0 --vgg "$VGG" --decoder "$dec" --sct "$sct" \
-                -t "$THREADS" -q --content-dir "$WORK/frames" -s "$STYLE_DIR/$s.png" --output-dir "$out/$s" || rc=$?
+            nice "$CCPL" stylize --mode "$MODE" --content-size 0 --vgg "$VGG" --decoder "$dec" --sct "$sct" \
+                -t "$THREADS" -q --content-dir "$WORK/frames" -s "$(style_file "$s")" --output-dir "$out/$s" || rc=$?
         fi
         for seq in $SEQS; do
             mse=$(temporal_mse "$seq" "$out/$s"/clean_"$seq"_frame_*_stylized_"$s".png || true)
@@ -207,7 +221,7 @@ log "styles: $STYLES; sequences: $SEQS; frames: $(ls "$WORK/frames" | tr '\n' ' 
 if [ $ALL = 1 ]; then
     header
     measure floor floor -
-    measure adain adain -
+    [ "$MODE" = photo ] && measure adain adain -
     for m in "${MODELS[@]}"; do
         label=${m%%=*}
         spec=${m#*=}
