@@ -53,6 +53,10 @@ int main(int argc, char **argv) {
             return 1;
         }
         m.enc_frozen = &enc_fast;
+        if (ccpl__net_prepare_fast(&m.dec, &err) != CCPL_OK) {
+            fprintf(stderr, "bench_train: %s\n", err.message);
+            return 1;
+        }
     }
     ccpl__train_grads g;
     memset(&g, 0, sizeof g);
@@ -87,6 +91,7 @@ int main(int argc, char **argv) {
     for (int r = 0; r < runs; r++) {
         ccpl__losses L;
         const double t0 = bench_now();
+        ccpl__net_refresh_fast(&m.dec); /* as the trainer does before each step */
         if (ccpl__train_step(&m, c, s, B, anchors, &cfg, &g, &L, nt, &err) != CCPL_OK) {
             fprintf(stderr, "bench_train: %s\n", err.message);
             return 1;

@@ -87,6 +87,14 @@ ccpl_status ccpl__net_prepare_fast(ccpl__net *net, ccpl_error *err) {
     return CCPL_OK;
 }
 
+void ccpl__net_refresh_fast(ccpl__net *net) {
+    for (int i = 0; i < net->n_ops; i++) {
+        ccpl__conv *cv = &net->ops[i].conv;
+        if (net->ops[i].kind == CCPL__OP_CONV && cv->wino)
+            ccpl__winograd_weight_transform(cv->wino, cv->w, cv->cout, cv->cin);
+    }
+}
+
 void ccpl__net_release(ccpl__net *net) {
     for (int i = 0; i < net->n_ops; i++)
         if (net->ops[i].kind == CCPL__OP_CONV) {

@@ -92,6 +92,9 @@ ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__act *x, ccpl__
  * uses them.
  * Without it (the reference engine) every layer is im2col + sgemm. */
 ccpl_status ccpl__net_prepare_fast(ccpl__net *net, ccpl_error *err);
+/* Recomputes the Winograd weights of a prepared net from its current
+ * weights (training: after each optimiser step). */
+void ccpl__net_refresh_fast(ccpl__net *net);
 /* Frees what ccpl__net_prepare_fast allocated (safe to call twice). */
 void ccpl__net_release(ccpl__net *net);
 

@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_winograd.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
 #include "ops/upsample.h"
@@ -39,7 +40,8 @@ ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__act *x,
         switch (op->kind) {
         case CCPL__OP_CONV: {
             const ccpl__conv *cv = &op->conv;
-            size_t need = ccpl__conv2d_scratch_floats(cv->cin, in->h, in->w, cv->k, cv->pad);
+            size_t need = cv->wino ? ccpl__winograd_scratch_floats(cv->cin, cv->cout, in->h, in->w, n_threads)
+                                   : ccpl__conv2d_scratch_floats(cv->cin, in->h, in->w, cv->k, cv->pad);
             if (need > ns) {
                 free(scratch);
                 if (!(scratch = ccpl__alloc_floats(need))) {
@@ -51,10 +53,14 @@ ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__act *x,
             st = ccpl__act_alloc(out, cv->cout, ccpl__conv_out(in->h, cv->k, cv->pad),
                                  ccpl__conv_out(in->w, cv->k, cv->pad), err);
             if (st != CCPL_OK) goto fail;
-            ccpl__conv2d_forward(out->data, in->data, cv->w, cv->b, 1, in->c, in->h, in->w,
-                                 cv->cout, cv->k, cv->pad,
-                                 cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, cv->relu, scratch,
-                                 n_threads);
+            if (cv->wino) /* a net prepared for the fast engine (ccpl__net_prepare_fast) */
+                ccpl__winograd_forward(out->data, in->data, cv->wino, cv->b, in->c, in->h, in->w,
+                                       cv->cout, CCPL__PAD_REFLECT, cv->relu, scratch, n_threads);
+            else
+                ccpl__conv2d_forward(out->data, in->data, cv->w, cv->b, 1, in->c, in->h, in->w,
+                                     cv->cout, cv->k, cv->pad,
+                                     cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, cv->relu,
+                                     scratch, n_threads);
             break;
         }
         case CCPL__OP_POOL:

@@ -36,7 +36,7 @@ static ccpl_status sample_step(const ccpl__train_model *m, const ccpl__act *cont
     /* generated image and its features */
     if ((st = ccpl__sct_train_forward(&m->sct, &fc[T - 1], &fs[T - 1], &t, &st_tr, nt, err)) != CCPL_OK ||
         (st = ccpl__net_forward_trace(&m->dec, &t, &dec_tr, NULL, nt, err)) != CCPL_OK ||
-        (st = ccpl__net_forward_trace(&m->enc, &dec_tr.a[dec_tr.n_ops], &enc_tr, G, nt, err)) != CCPL_OK)
+        (st = ccpl__net_forward_trace(enc_nb, &dec_tr.a[dec_tr.n_ops], &enc_tr, G, nt, err)) != CCPL_OK)
         goto done;
     for (int l = 0; l < T; l++) {
         if ((st = ccpl__act_alloc(&dG[l], G[l]->c, G[l]->h, G[l]->w, err)) != CCPL_OK) goto done;

@@ -466,6 +466,7 @@ static void free_trainer(trainer *t) {
     for (int i = 0; i < t->view.n; i++) free(t->view.t[i].name);
     free(t->view.t);
     ccpl__net_release(&t->enc_fast);
+    ccpl__net_release(&t->model.dec);
     ccpl__checkpoint_free(&t->vgg);
 }
 
@@ -570,11 +571,15 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
                              mode == CCPL_MODE_ART ? " (art mode needs the VGG up to relu4_1)" : "", err)) != CCPL_OK)
         goto done;
     if (c->engine == CCPL_ENGINE_FAST) {
-        /* the content's and style's features need no backward: Winograd
-         * for them (about 30% of an iteration's arithmetic) */
+        /* the encoder's forward passes (content and style: no backward;
+         * the generated image: traced, its backward uses the plain weights)
+         * on Winograd, about 45% of an iteration's arithmetic */
         t.enc_fast = m->enc;
         if ((st = ccpl__net_prepare_fast(&t.enc_fast, err)) != CCPL_OK) goto done;
         m->enc_frozen = &t.enc_fast;
+        /* and the decoder's forward (its Winograd weights follow every
+         * update: refreshed before each step) */
+        if ((st = ccpl__net_prepare_fast(&m->dec, err)) != CCPL_OK) goto done;
     }
 
     /* data */
@@ -624,6 +629,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
             anchors[l] = anchor_buf[l];
         }
         ccpl__losses L;
+        if (c->engine == CCPL_ENGINE_FAST) ccpl__net_refresh_fast(&m->dec);
         if ((st = ccpl__train_step(m, contents, styles, c->batch, anchors, &c->loss, &t.grads, &L,
                                    c->n_threads, err)) != CCPL_OK)
             goto done;
