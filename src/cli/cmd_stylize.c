@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/labels.h"
 
 static const char *const HELP =
     "Usage: ccpl stylize [OPTION]... --content FILE --style FILE --output FILE\n"
@@ -52,6 +53,25 @@ static const char *const HELP =
     "                            reference path (same results up to float rounding)\n"
     CLI_MAX_PIXELS_HELP("images", "--content-size, --style-size")
     "\n"
+    "Spatial control (one --content; docs/MASKS.md has the equations):\n"
+    "      --mask FILE           content mask of the style given before it (one per\n"
+    "                            --style, in order): grey, white = this style, any size\n"
+    "                            whose aspect is within 5 % of the content's; soft\n"
+    "                            values blend. All styles make one result,\n"
+    "                            CONTENT_masked.EXT; where masks overlap they are\n"
+    "                            normalised, where they cover less than 1 the content's\n"
+    "                            own features fill in (--alpha still applies)\n"
+    "      --content-labels FILE colour-coded label map of the content (photo mode's\n"
+    "                            semantic regions): SCT statistics per label, the\n"
+    "                            style's from the same label of its map\n"
+    "      --style-labels FILE   label map of the style given before it (one per --style)\n"
+    "                            Labels absent from the style, regions under 64 feature\n"
+    "                            positions and unmatched pixels use the whole images'\n"
+    "                            statistics\n"
+    CLI_LABEL_HELP
+    "  Bad masks or label maps: an aspect off by more than 5 %, more masks or label\n"
+    "  maps than styles: exit 2; unreadable, or no pixel of a known colour: exit 1.\n"
+    "\n"
     "Output (written to a temporary name, then renamed: never half-written):\n"
     "  -o, --output FILE         the result, when there is one (format from extension:\n"
     "                            .png, .jpg, .jpeg); checked before any work, and never\n"
@@ -87,7 +107,12 @@ enum {
     OPT_JPEG_QUALITY,
     OPT_FULL_OUTPUT,
     OPT_MAX_PIXELS,
-    OPT_BACKGROUND
+    OPT_BACKGROUND,
+    OPT_MASK,
+    OPT_CONTENT_LABELS,
+    OPT_STYLE_LABELS,
+    OPT_LABEL_COLORS,
+    OPT_LABEL_TOLERANCE
 };
 
 #define MAX_SIDE 16384
@@ -109,6 +134,13 @@ typedef struct opts {
     int quiet;
     int no_clobber;
     long long max_pixels;
+    /* spatial control: mask i / style label map i belong to style i */
+    strlist masks, style_labels;
+    const char *content_labels;
+    cli_label_code code;
+    int mix; /* one result per content mixing all styles (--style-weights or --mask) */
+    ccpl_mask *mask_data;
+    ccpl_labels content_lab, *style_lab;
 } opts;
 
 static int add_dir(const char *cmd, const char *dir, strlist *l) {
@@ -155,6 +187,12 @@ static int parse(int argc, char **argv, opts *o) {
         {"jpeg-quality", required_argument, 0, OPT_JPEG_QUALITY},
         {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
         {"background", required_argument, 0, OPT_BACKGROUND},
+        {"mask", required_argument, 0, OPT_MASK},
+        {"content-labels", required_argument, 0, OPT_CONTENT_LABELS},
+        {"style-labels", required_argument, 0, OPT_STYLE_LABELS},
+        {"label-colors", required_argument, 0, OPT_LABEL_COLORS},
+        {"label-colours", required_argument, 0, OPT_LABEL_COLORS},
+        {"label-tolerance", required_argument, 0, OPT_LABEL_TOLERANCE},
         {"no-clobber", no_argument, 0, 'n'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
@@ -229,6 +267,25 @@ static int parse(int argc, char **argv, opts *o) {
         case OPT_BACKGROUND:
             if (cli_set_background(cmd, optarg) != CLI_OK) return CLI_USAGE;
             break;
+        case OPT_MASK:
+            if (o->masks.n >= o->styles.n)
+                return cli_usage_error(cmd, "--mask %s has no --style of its own before it (one --mask after each --style)", optarg);
+            strlist_push(&o->masks, optarg);
+            break;
+        case OPT_CONTENT_LABELS: o->content_labels = optarg; break;
+        case OPT_STYLE_LABELS:
+            if (o->style_labels.n >= o->styles.n)
+                return cli_usage_error(cmd, "--style-labels %s has no --style of its own before it (one after each --style)", optarg);
+            strlist_push(&o->style_labels, optarg);
+            break;
+        case OPT_LABEL_COLORS:
+            if (cli_parse_label_code(optarg, &o->code))
+                return cli_usage_error(cmd, "--label-colors must be dpst or exact, not '%s'", optarg);
+            break;
+        case OPT_LABEL_TOLERANCE:
+            if (cli_parse_int(optarg, 0, 255, &o->code.tolerance))
+                return cli_usage_error(cmd, "--label-tolerance must be an integer in 0..255, not '%s'", optarg);
+            break;
         case 'n': o->no_clobber = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': fputs(HELP, stdout); return -1;
@@ -251,8 +308,22 @@ static int parse(int argc, char **argv, opts *o) {
         for (int i = 0; i < o->n_weights; i++) sum += o->weights[i];
         if (!(sum > 0)) return cli_usage_error(cmd, "--style-weights sum to zero");
     }
+    if (o->masks.n && o->masks.n != o->styles.n)
+        return cli_usage_error(cmd, "%d masks for %d styles: give one --mask after each --style", o->masks.n, o->styles.n);
+    if (o->masks.n && o->weights)
+        return cli_usage_error(cmd, "--mask and --style-weights do not combine (the masks weight the styles)");
+    if (o->style_labels.n && !o->content_labels)
+        return cli_usage_error(cmd, "--style-labels needs --content-labels");
+    if (o->content_labels && o->style_labels.n != o->styles.n)
+        return cli_usage_error(cmd, "--content-labels needs one --style-labels after each --style (%d for %d styles)",
+                               o->style_labels.n, o->styles.n);
+    if ((o->masks.n || o->content_labels) && o->contents.n != 1)
+        return cli_usage_error(cmd, "--mask and --content-labels belong to one --content (%d given)", o->contents.n);
+    if ((o->masks.n || o->content_labels) && o->crop)
+        return cli_usage_error(cmd, "--crop would cut the masks and label maps off their image");
+    o->mix = o->weights || o->masks.n;
     if (o->output && o->output_dir) return cli_usage_error(cmd, "give --output or --output-dir, not both");
-    int results = o->contents.n * (o->weights ? 1 : o->styles.n);
+    int results = o->contents.n * (o->mix ? 1 : o->styles.n);
     if (o->output && results != 1)
         return cli_usage_error(cmd, "--output names one file but there are %d results; use --output-dir", results);
     return CLI_OK;
@@ -286,7 +357,7 @@ static void output_path(const opts *o, const char *content, const char *style, c
             cli_stem(style, sstem, sizeof sstem);
             snprintf(path, n, "%s/%s_stylized_%s.%s", o->output_dir, cstem, sstem, o->ext);
         } else {
-            snprintf(path, n, "%s/%s_interpolation.%s", o->output_dir, cstem, o->ext);
+            snprintf(path, n, "%s/%s_%s.%s", o->output_dir, cstem, o->masks.n ? "masked" : "interpolation", o->ext);
         }
     }
 }
@@ -306,8 +377,8 @@ static int refuse_inputs_as_outputs(const opts *o) {
     char path[4096];
     struct stat st;
     for (int c = 0; c < o->contents.n; c++)
-        for (int s = 0; s < (o->weights ? 1 : o->styles.n); s++) {
-            output_path(o, o->contents.items[c], o->weights ? NULL : o->styles.items[s], path, sizeof path);
+        for (int s = 0; s < (o->mix ? 1 : o->styles.n); s++) {
+            output_path(o, o->contents.items[c], o->mix ? NULL : o->styles.items[s], path, sizeof path);
             if (stat(path, &st) != 0) continue;
             if (cli_refuse_input_as_output("stylize", path, (const char *const *)o->contents.items,
                                            o->contents.n) != CLI_OK ||
@@ -323,8 +394,8 @@ static int any_result_left(const opts *o) {
     char path[4096];
     struct stat st;
     for (int c = 0; c < o->contents.n; c++)
-        for (int s = 0; s < (o->weights ? 1 : o->styles.n); s++) {
-            output_path(o, o->contents.items[c], o->weights ? NULL : o->styles.items[s], path, sizeof path);
+        for (int s = 0; s < (o->mix ? 1 : o->styles.n); s++) {
+            output_path(o, o->contents.items[c], o->mix ? NULL : o->styles.items[s], path, sizeof path);
             if (lstat(path, &st) != 0) return 1;
         }
     return 0;
@@ -334,6 +405,56 @@ static int save(const opts *o, const char *content, const char *style, const ccp
     char path[4096];
     output_path(o, content, style, path, sizeof path);
     return cli_save_image("stylize", path, img, o->jpeg_quality, o->no_clobber);
+}
+
+/* Reads the masks and label maps and checks each against its image's
+ * aspect, before the model is loaded: unreadable files and label maps of
+ * no known colour are CLI_FAIL, aspects off by more than 5 % CLI_USAGE. */
+static int load_spatial(opts *o) {
+    const char *cmd = "stylize";
+    ccpl_image img = {0};
+    int rc = CLI_OK;
+    if (!o->masks.n && !o->content_labels) return CLI_OK;
+    if (o->masks.n && !(o->mask_data = calloc((size_t)o->masks.n, sizeof *o->mask_data))) return CLI_FAIL;
+    if (o->style_labels.n && !(o->style_lab = calloc((size_t)o->style_labels.n, sizeof *o->style_lab)))
+        return CLI_FAIL;
+    for (int i = 0; i < o->masks.n; i++)
+        if (cli_load_mask(cmd, o->masks.items[i], o->max_pixels, &o->mask_data[i]) != CLI_OK) return CLI_FAIL;
+    if (o->content_labels &&
+        cli_load_labels(cmd, o->content_labels, &o->code, o->max_pixels, &o->content_lab) != CLI_OK)
+        return CLI_FAIL;
+    for (int i = 0; i < o->style_labels.n; i++)
+        if (cli_load_labels(cmd, o->style_labels.items[i], &o->code, o->max_pixels, &o->style_lab[i]) != CLI_OK)
+            return CLI_FAIL;
+    /* aspects: against the content as loaded (before resizing, which keeps it) */
+    const char *cpath = o->contents.items[0];
+    if (cli_load_image(cmd, cpath, o->max_pixels, &img) != CLI_OK) return CLI_FAIL;
+    for (int i = 0; rc == CLI_OK && i < o->masks.n; i++)
+        rc = cli_check_aspect(cmd, o->masks.items[i], o->mask_data[i].width, o->mask_data[i].height, cpath,
+                              img.width, img.height);
+    if (rc == CLI_OK && o->content_labels)
+        rc = cli_check_aspect(cmd, o->content_labels, o->content_lab.width, o->content_lab.height, cpath,
+                              img.width, img.height);
+    ccpl_image_free(&img);
+    for (int i = 0; rc == CLI_OK && i < o->style_labels.n; i++) {
+        if (cli_load_image(cmd, o->styles.items[i], o->max_pixels, &img) != CLI_OK) return CLI_FAIL;
+        rc = cli_check_aspect(cmd, o->style_labels.items[i], o->style_lab[i].width, o->style_lab[i].height,
+                              o->styles.items[i], img.width, img.height);
+        ccpl_image_free(&img);
+    }
+    return rc;
+}
+
+static void free_spatial(opts *o) {
+    if (o->mask_data)
+        for (int i = 0; i < o->masks.n; i++) free((void *)o->mask_data[i].data);
+    if (o->style_lab)
+        for (int i = 0; i < o->style_labels.n; i++) free((void *)o->style_lab[i].data);
+    free((void *)o->content_lab.data);
+    free(o->mask_data);
+    free(o->style_lab);
+    strlist_free(&o->masks);
+    strlist_free(&o->style_labels);
 }
 
 /* Stylizes one content with the styles (one result each, or one mixed). */
@@ -346,7 +467,7 @@ static int run_content(const opts *o, ccpl_model *m, const char *cpath, style_it
     unsigned char *skip = calloc((size_t)n_styles, 1);
     if (!skip) return CLI_FAIL;
     int todo = 0;
-    if (o->weights) {
+    if (o->mix) {
         if (skip_existing(o, cpath, NULL)) rc = CLI_FAIL;
         else todo = 1;
     } else {
@@ -361,7 +482,7 @@ static int run_content(const opts *o, ccpl_model *m, const char *cpath, style_it
         }
     }
     if (todo == 0 || load_resized(o, cpath, o->content_size, o->crop, &content) != CLI_OK) {
-        pr->done += o->weights ? 1 : n_styles;
+        pr->done += o->mix ? 1 : n_styles;
         free(skip);
         return todo == 0 ? rc : CLI_FAIL;
     }
@@ -377,18 +498,22 @@ static int run_content(const opts *o, ccpl_model *m, const char *cpath, style_it
     for (int i = 0; i < n_styles; i++) {
         if (!styles[i].img.data || skip[i]) continue; /* failed to load (reported), or skipped */
         enc[i] = styles[i].style;
-        if (o->preserve && !(enc[i] = ccpl_style_new(m, &styles[i].img, &content))) {
+        if (o->preserve && !(enc[i] = ccpl_style_new_labels(m, &styles[i].img, &content,
+                                                            o->style_lab ? &o->style_lab[i] : NULL))) {
             fprintf(stderr, "ccpl stylize: %s with %s: %s\n", styles[i].path, cpath, ccpl_model_error(m));
             rc = CLI_FAIL;
         }
     }
+    ccpl_spatial spatial = ccpl_default_spatial();
+    spatial.masks = o->masks.n ? o->mask_data : NULL;
+    spatial.content_labels = o->content_labels ? &o->content_lab : NULL;
     char label[256];
-    if (o->weights) {
+    if (o->mix) {
         int ok = rc == CLI_OK;
         for (int i = 0; i < n_styles; i++) ok = ok && enc[i];
         snprintf(label, sizeof label, "%s (mix of %d styles)", cli_basename(cpath), n_styles);
         progress_update(pr, label);
-        if (ok && ccpl_stylize(m, &content, enc, o->weights, n_styles, &sp, &out) != CCPL_OK) {
+        if (ok && ccpl_stylize_spatial(m, &content, enc, o->weights, n_styles, &sp, &spatial, &out) != CCPL_OK) {
             fprintf(stderr, "ccpl stylize: %s: %s\n", cpath, ccpl_model_error(m));
             ok = 0;
         }
@@ -402,7 +527,7 @@ static int run_content(const opts *o, ccpl_model *m, const char *cpath, style_it
             progress_update(pr, label);
             pr->done++;
             if (!enc[i]) continue;
-            if (ccpl_stylize(m, &content, &enc[i], NULL, 1, &sp, &out) != CCPL_OK) {
+            if (ccpl_stylize_spatial(m, &content, &enc[i], NULL, 1, &sp, &spatial, &out) != CCPL_OK) {
                 fprintf(stderr, "ccpl stylize: %s: %s\n", cpath, ccpl_model_error(m));
                 rc = CLI_FAIL;
                 continue;
@@ -427,6 +552,7 @@ int cmd_stylize(int argc, char **argv) {
     o.ext = "png";
     o.jpeg_quality = 95;
     o.max_pixels = CLI_DEFAULT_MAX_PIXELS;
+    o.code.tolerance = CLI_LABEL_TOLERANCE;
     int rc = parse(argc, argv, &o);
     ccpl_model *m = NULL;
     style_item *styles = NULL;
@@ -451,11 +577,13 @@ int cmd_stylize(int argc, char **argv) {
     if (o.no_clobber && !any_result_left(&o)) {
         /* every result exists: say so without loading anything */
         for (int c = 0; c < o.contents.n; c++)
-            for (int s = 0; s < (o.weights ? 1 : o.styles.n); s++)
-                skip_existing(&o, o.contents.items[c], o.weights ? NULL : o.styles.items[s]);
+            for (int s = 0; s < (o.mix ? 1 : o.styles.n); s++)
+                skip_existing(&o, o.contents.items[c], o.mix ? NULL : o.styles.items[s]);
         rc = CLI_FAIL;
         goto done;
     }
+
+    if ((rc = load_spatial(&o)) != CLI_OK) goto done;
 
     char vgg[4096], dec[4096], sct[4096];
     if (cli_resolve_models("stylize", &o.mp, o.mode, vgg, dec, sct, sizeof vgg) != 0) {
@@ -486,7 +614,8 @@ int cmd_stylize(int argc, char **argv) {
             rc = CLI_FAIL;
             continue;
         }
-        if (!o.preserve && !(styles[i].style = ccpl_style_new(m, &styles[i].img, NULL))) {
+        if (!o.preserve && !(styles[i].style = ccpl_style_new_labels(m, &styles[i].img, NULL,
+                                                                     o.style_lab ? &o.style_lab[i] : NULL))) {
             fprintf(stderr, "ccpl stylize: %s: %s\n", styles[i].path, ccpl_model_error(m));
             ccpl_image_free(&styles[i].img);
             rc = CLI_FAIL;
@@ -494,13 +623,13 @@ int cmd_stylize(int argc, char **argv) {
         }
         usable++;
     }
-    if (usable == 0 || (o.weights && usable != o.styles.n)) {
+    if (usable == 0 || (o.mix && usable != o.styles.n)) {
         rc = CLI_FAIL;
         goto done;
     }
 
     progress pr;
-    progress_start(&pr, o.contents.n * (o.weights ? 1 : o.styles.n), "images", o.quiet);
+    progress_start(&pr, o.contents.n * (o.mix ? 1 : o.styles.n), "images", o.quiet);
     for (int i = 0; i < o.contents.n; i++)
         if (run_content(&o, m, o.contents.items[i], styles, o.styles.n, &pr) != CLI_OK) rc = CLI_FAIL;
     progress_end(&pr);
@@ -517,5 +646,6 @@ done:
     strlist_free(&o.styles);
     strlist_free(&o.mp.dirs);
     free(o.weights);
+    free_spatial(&o);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/labels.h"
 #include "io/video_reader.h"
 #include "io/video_writer.h"
 
@@ -66,6 +67,19 @@ static const char *const HELP =
     "                            (default); ref: im2col + sgemm everywhere, the plain\n"
     "                            reference path (same results up to float rounding)\n"
     CLI_MAX_PIXELS_HELP("frames and images", "--size, --style-size")
+    "Spatial control (docs/MASKS.md):\n"
+    "      --mask FILE|DIR       where the style applies (grey, white = styled, soft\n"
+    "                            values blend with the frame's own features): one mask\n"
+    "                            for every frame, or a folder of per-frame masks matched\n"
+    "                            by order (natural order, as frame folders)\n"
+    "      --content-labels FILE|DIR  colour-coded label map(s) of the frames, one\n"
+    "                            for all or a folder matched by order: SCT statistics\n"
+    "                            per label (needs --style-labels)\n"
+    "      --style-labels FILE   label map of the style\n"
+    CLI_LABEL_HELP
+    "  A mask or label map whose aspect differs from the frames' by more than 5 %,\n"
+    "  or a folder with fewer files than frames: exit 2; an unreadable one, or one\n"
+    "  of no known colour: exit 1.\n"
     "  -q, --quiet               no progress line\n"
     "  -h, --help                this help\n"
     "\n"
@@ -77,7 +91,8 @@ static const char *const HELP =
     "Exit status: 0 written, 1 a file could not be read or written or the run was\n"
     "interrupted (no output video is left behind), 2 bad usage.\n";
 
-enum { OPT_VGG = 256, OPT_DECODER, OPT_SCT, OPT_MODELS, OPT_SIZE, OPT_STYLE_SIZE, OPT_PRESERVE, OPT_FPS, OPT_MAX, OPT_MAX_PIXELS, OPT_ENGINE };
+enum { OPT_VGG = 256, OPT_DECODER, OPT_SCT, OPT_MODELS, OPT_SIZE, OPT_STYLE_SIZE, OPT_PRESERVE, OPT_FPS, OPT_MAX, OPT_MAX_PIXELS, OPT_ENGINE,
+       OPT_MASK, OPT_CONTENT_LABELS, OPT_STYLE_LABELS, OPT_LABEL_COLORS, OPT_LABEL_TOLERANCE };
 
 #define CMD "video"
 #define MAX_SIDE 16384
@@ -93,6 +108,8 @@ typedef struct opts {
     int fps_num, fps_den;
     int no_clobber;
     long long max_pixels;
+    const char *mask, *content_labels, *style_labels; /* spatial control */
+    cli_label_code code;
 } opts;
 
 static volatile sig_atomic_t g_stop;
@@ -133,6 +150,12 @@ static int parse(int argc, char **argv, opts *o) {
         {"fps", required_argument, 0, OPT_FPS},
         {"max-frames", required_argument, 0, OPT_MAX},
         {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
+        {"mask", required_argument, 0, OPT_MASK},
+        {"content-labels", required_argument, 0, OPT_CONTENT_LABELS},
+        {"style-labels", required_argument, 0, OPT_STYLE_LABELS},
+        {"label-colors", required_argument, 0, OPT_LABEL_COLORS},
+        {"label-colours", required_argument, 0, OPT_LABEL_COLORS},
+        {"label-tolerance", required_argument, 0, OPT_LABEL_TOLERANCE},
         {"no-clobber", no_argument, 0, 'n'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
@@ -188,6 +211,17 @@ static int parse(int argc, char **argv, opts *o) {
         case OPT_MAX_PIXELS:
             if (cli_parse_max_pixels(CMD, optarg, &o->max_pixels) != CLI_OK) return CLI_USAGE;
             break;
+        case OPT_MASK: o->mask = optarg; break;
+        case OPT_CONTENT_LABELS: o->content_labels = optarg; break;
+        case OPT_STYLE_LABELS: o->style_labels = optarg; break;
+        case OPT_LABEL_COLORS:
+            if (cli_parse_label_code(optarg, &o->code))
+                return cli_usage_error(CMD, "--label-colors must be dpst or exact, not '%s'", optarg);
+            break;
+        case OPT_LABEL_TOLERANCE:
+            if (cli_parse_int(optarg, 0, 255, &o->code.tolerance))
+                return cli_usage_error(CMD, "--label-tolerance must be an integer in 0..255, not '%s'", optarg);
+            break;
         case 'n': o->no_clobber = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': fputs(HELP, stdout); return -1;
@@ -199,7 +233,65 @@ static int parse(int argc, char **argv, opts *o) {
     if (!o->input) return cli_usage_error(CMD, "no input (--input FILE|DIR)");
     if (!o->style) return cli_usage_error(CMD, "no style image (--style IMG)");
     if (!o->output) return cli_usage_error(CMD, "no output (--output FILE|DIR)");
+    if (!o->content_labels != !o->style_labels)
+        return cli_usage_error(CMD, "--content-labels and --style-labels go together");
     return CLI_OK;
+}
+
+/* A mask or label map for every frame: one file, or a folder matched by
+ * order. The current frame's is loaded by spatial_frame. */
+typedef struct spatial_src {
+    const char *path;
+    int is_labels;
+    strlist files; /* folder: its images */
+    int loaded;    /* single file: loaded once */
+    ccpl_mask mask;
+    ccpl_labels lab;
+} spatial_src;
+
+static int spatial_open(spatial_src *s, const char *path, int is_labels, long long total) {
+    s->path = path;
+    s->is_labels = is_labels;
+    if (!path || !cli_is_dir(path)) return CLI_OK;
+    if (cli_list_images(path, &s->files) != 0 || s->files.n == 0) {
+        fprintf(stderr, "ccpl " CMD ": %s: no .png, .jpg or .jpeg files\n", path);
+        return CLI_FAIL;
+    }
+    if (total > 0 && s->files.n < total)
+        return cli_usage_error(CMD, "%s has %d files for %lld frames (one per frame, matched by order)", path,
+                               s->files.n, total);
+    return CLI_OK;
+}
+
+/* Loads frame n's mask/labels (a single file once) and checks its aspect
+ * against the frame (CLI_USAGE) — reported. */
+static int spatial_frame(spatial_src *s, const opts *o, int n, const ccpl_image *frame, cli_label_code *code) {
+    if (!s->path) return CLI_OK;
+    const char *file = s->path;
+    if (s->files.n) {
+        if (n >= s->files.n) return cli_usage_error(CMD, "%s: no file for frame %d", s->path, n + 1);
+        file = s->files.items[n];
+    } else if (s->loaded) {
+        file = NULL;
+    }
+    if (file) {
+        free((void *)s->mask.data);
+        free((void *)s->lab.data);
+        s->mask.data = NULL;
+        s->lab.data = NULL;
+        if ((s->is_labels ? cli_load_labels(CMD, file, code, o->max_pixels, &s->lab)
+                          : cli_load_mask(CMD, file, o->max_pixels, &s->mask)) != CLI_OK)
+            return CLI_FAIL;
+        s->loaded = 1;
+    }
+    const int w = s->is_labels ? s->lab.width : s->mask.width, h = s->is_labels ? s->lab.height : s->mask.height;
+    return cli_check_aspect(CMD, file ? file : s->path, w, h, "the frame", frame->width, frame->height);
+}
+
+static void spatial_close(spatial_src *s) {
+    free((void *)s->mask.data);
+    free((void *)s->lab.data);
+    strlist_free(&s->files);
 }
 
 /* A folder: exists as one, ends in '/', or its last part has no extension. */
@@ -314,7 +406,12 @@ int cmd_video(int argc, char **argv) {
     o.fps_num = 25;
     o.fps_den = 1;
     o.max_pixels = CLI_DEFAULT_MAX_PIXELS;
+    o.code.tolerance = CLI_LABEL_TOLERANCE;
     int rc = parse(argc, argv, &o);
+    spatial_src msk, clab;
+    memset(&msk, 0, sizeof msk);
+    memset(&clab, 0, sizeof clab);
+    ccpl_labels slab = {0};
     source src;
     memset(&src, 0, sizeof src);
     ccpl_model *m = NULL;
@@ -392,6 +489,22 @@ int cmd_video(int argc, char **argv) {
         if (!to_dir && open_writer(&vw, &o, w, h, fps_num, fps_den, vi) != CLI_OK) goto done;
     }
     if (o.max_frames > 0 && (total == 0 || total > o.max_frames)) total = o.max_frames;
+    /* masks / label maps: folders must have a file per frame; a style
+       label map is read (and checked against the style) before the models */
+    if ((rc = spatial_open(&msk, o.mask, 0, total)) != CLI_OK ||
+        (rc = spatial_open(&clab, o.content_labels, 1, total)) != CLI_OK)
+        goto done;
+    rc = CLI_FAIL;
+    if (o.style_labels) {
+        ccpl_image si = {0};
+        if (cli_load_labels(CMD, o.style_labels, &o.code, o.max_pixels, &slab) != CLI_OK ||
+            cli_load_image(CMD, o.style, o.max_pixels, &si) != CLI_OK)
+            goto done;
+        rc = cli_check_aspect(CMD, o.style_labels, slab.width, slab.height, o.style, si.width, si.height);
+        ccpl_image_free(&si);
+        if (rc != CLI_OK) goto done;
+        rc = CLI_FAIL;
+    }
     if (to_dir && cli_ensure_dir(o.output) != 0) {
         fprintf(stderr, "ccpl " CMD ": %s: cannot create the output folder: %s\n", o.output, strerror(errno));
         goto done;
@@ -437,7 +550,8 @@ int cmd_video(int argc, char **argv) {
         if (source_next(&src, &frame, &got) != CLI_OK) goto done;
         if (!got) break;
         if (!style) { /* once, with the first frame as the colour reference if asked */
-            if (!(style = ccpl_style_new(m, &style_img, o.preserve ? &frame : NULL))) {
+            if (!(style = ccpl_style_new_labels(m, &style_img, o.preserve ? &frame : NULL,
+                                                o.style_labels ? &slab : NULL))) {
                 if (g_stop) { interrupted = 1; break; }
                 fprintf(stderr, "ccpl " CMD ": %s: %s\n", o.style, ccpl_model_error(m));
                 goto done;
@@ -454,7 +568,18 @@ int cmd_video(int argc, char **argv) {
         }
         if (pr.done >= pr.total) pr.total = pr.done + 1;
         progress_update(&pr, label);
-        if (ccpl_stylize(m, &frame, &style, NULL, 1, &sp, &out) != CCPL_OK) {
+        {
+            int r;
+            if ((r = spatial_frame(&msk, &o, n + skipped, &frame, &o.code)) != CLI_OK ||
+                (r = spatial_frame(&clab, &o, n + skipped, &frame, &o.code)) != CLI_OK) {
+                rc = r;
+                goto done;
+            }
+        }
+        ccpl_spatial spatial = ccpl_default_spatial();
+        spatial.masks = o.mask ? &msk.mask : NULL;
+        spatial.content_labels = o.content_labels ? &clab.lab : NULL;
+        if (ccpl_stylize_spatial(m, &frame, &style, NULL, 1, &sp, &spatial, &out) != CCPL_OK) {
             if (g_stop || ccpl_model_status(m) == CCPL_E_CANCELLED) { interrupted = 1; break; }
             fprintf(stderr, "ccpl " CMD ": %s frame %d: %s\n", src.name ? src.name : o.input, n + skipped + 1, ccpl_model_error(m));
             goto done;
@@ -524,5 +649,8 @@ done:
     ccpl__video_reader_close(src.vr);
     strlist_free(&src.files);
     strlist_free(&o.mp.dirs);
+    spatial_close(&msk);
+    spatial_close(&clab);
+    free((void *)slab.data);
     return rc;
 }
