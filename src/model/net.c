@@ -40,8 +40,7 @@ ccpl_status ccpl__net_check(const ccpl__net *net, int c, int h, int w, int *oc, 
                             int *ow, const char *what, ccpl_error *err) {
     for (int i = 0; i < net->n_ops; i++) {
         const ccpl__op *op = &net->ops[i];
-        switch (op->kind) {
-        case CCPL__OP_CONV: {
+        if (op->kind == CCPL__OP_CONV) {
             const ccpl__conv *cv = &op->conv;
             if (c != cv->cin)
                 return ccpl__fail(err, CCPL_E_SHAPE, "%s: layer %d expects %d channels, got %d",
@@ -52,19 +51,10 @@ ccpl_status ccpl__net_check(const ccpl__net *net, int c, int h, int w, int *oc, 
                 return ccpl__fail(err, CCPL_E_TOO_SMALL,
                                   "%s is too small: its features are %dx%d at layer %d", what, w,
                                   h, cv->key);
-            h = ccpl__conv_out(h, cv->k, cv->pad);
-            w = ccpl__conv_out(w, cv->k, cv->pad);
-            c = cv->cout;
-            break;
+        } else if (op->kind == CCPL__OP_UPSAMPLE && (h > (1 << 29) || w > (1 << 29))) {
+            return ccpl__fail(err, CCPL_E_TOO_LARGE, "%s is too large", what);
         }
-        case CCPL__OP_POOL: h = ccpl__pool_out(h), w = ccpl__pool_out(w); break;
-        case CCPL__OP_UPSAMPLE:
-            if (h > (1 << 29) || w > (1 << 29))
-                return ccpl__fail(err, CCPL_E_TOO_LARGE, "%s is too large", what);
-            h *= 2, w *= 2;
-            break;
-        case CCPL__OP_TAP: break;
-        }
+        ccpl__op_out_shape(op, &c, &h, &w);
     }
     if (oc) *oc = c;
     if (oh) *oh = h;
@@ -104,25 +94,58 @@ void ccpl__net_release(ccpl__net *net) {
         }
 }
 
-/* Largest conv scratch over the run, following shapes from (c,h,w). */
+void ccpl__op_out_shape(const ccpl__op *op, int *c, int *h, int *w) {
+    switch (op->kind) {
+    case CCPL__OP_CONV:
+        *c = op->conv.cout;
+        *h = ccpl__conv_out(*h, op->conv.k, op->conv.pad);
+        *w = ccpl__conv_out(*w, op->conv.k, op->conv.pad);
+        break;
+    case CCPL__OP_POOL: *h = ccpl__pool_out(*h), *w = ccpl__pool_out(*w); break;
+    case CCPL__OP_UPSAMPLE: *h *= 2, *w *= 2; break;
+    case CCPL__OP_TAP: break;
+    }
+}
+
+size_t ccpl__op_scratch_floats(const ccpl__op *op, int h, int w, int n_threads) {
+    if (op->kind != CCPL__OP_CONV) return 0;
+    const ccpl__conv *cv = &op->conv;
+    if (cv->wino) return ccpl__winograd_scratch_floats(cv->cin, cv->cout, h, w, n_threads);
+    if (cv->direct) return ccpl__direct_scratch_floats(cv->cout, w, n_threads);
+    return ccpl__conv2d_scratch_floats(cv->cin, h, w, cv->k, cv->pad);
+}
+
+void ccpl__op_forward(const ccpl__op *op, float *dst, const float *src, int c, int h, int w,
+                      float *scratch, int n_threads) {
+    switch (op->kind) {
+    case CCPL__OP_CONV: {
+        const ccpl__conv *cv = &op->conv;
+        if (cv->wino)
+            ccpl__winograd_forward(dst, src, cv->wino, cv->b, c, h, w, cv->cout, CCPL__PAD_REFLECT,
+                                   cv->relu, scratch, n_threads);
+        else if (cv->direct)
+            ccpl__direct_forward(dst, src, cv->w, cv->b, c, h, w, cv->cout, CCPL__PAD_REFLECT,
+                                 cv->relu, scratch, n_threads);
+        else
+            ccpl__conv2d_forward(dst, src, cv->w, cv->b, 1, c, h, w, cv->cout, cv->k, cv->pad,
+                                 cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, cv->relu, scratch,
+                                 n_threads);
+        break;
+    }
+    case CCPL__OP_POOL: ccpl__maxpool2_forward(dst, src, 1, c, h, w, n_threads); break;
+    case CCPL__OP_UPSAMPLE: ccpl__upsample2_forward(dst, src, 1, c, h, w, n_threads); break;
+    case CCPL__OP_TAP: break;
+    }
+}
+
+/* Largest conv scratch over the run, following shapes from (h,w). */
 static size_t max_scratch(const ccpl__net *net, int h, int w, int n_threads) {
     size_t m = 0;
+    int c = 0;
     for (int i = 0; i < net->n_ops; i++) {
-        const ccpl__op *op = &net->ops[i];
-        if (op->kind == CCPL__OP_CONV) {
-            size_t s = op->conv.wino     ? ccpl__winograd_scratch_floats(op->conv.cin, op->conv.cout,
-                                                                         h, w, n_threads)
-                       : op->conv.direct ? ccpl__direct_scratch_floats(op->conv.cout, w, n_threads)
-                                         : ccpl__conv2d_scratch_floats(op->conv.cin, h, w,
-                                                                       op->conv.k, op->conv.pad);
-            if (s > m) m = s;
-            h = ccpl__conv_out(h, op->conv.k, op->conv.pad);
-            w = ccpl__conv_out(w, op->conv.k, op->conv.pad);
-        } else if (op->kind == CCPL__OP_POOL) {
-            h = ccpl__pool_out(h), w = ccpl__pool_out(w);
-        } else if (op->kind == CCPL__OP_UPSAMPLE) {
-            h *= 2, w *= 2;
-        }
+        const size_t s = ccpl__op_scratch_floats(&net->ops[i], h, w, n_threads);
+        if (s > m) m = s;
+        ccpl__op_out_shape(&net->ops[i], &c, &h, &w);
     }
     return m;
 }
@@ -132,18 +155,8 @@ static size_t max_scratch(const ccpl__net *net, int h, int w, int n_threads) {
 static size_t max_intermediate(const ccpl__net *net, int c, int h, int w, int last) {
     size_t m = 0;
     for (int i = 0; i < last; i++) {
-        const ccpl__op *op = &net->ops[i];
-        if (op->kind == CCPL__OP_CONV) {
-            c = op->conv.cout;
-            h = ccpl__conv_out(h, op->conv.k, op->conv.pad);
-            w = ccpl__conv_out(w, op->conv.k, op->conv.pad);
-        } else if (op->kind == CCPL__OP_POOL) {
-            h = ccpl__pool_out(h), w = ccpl__pool_out(w);
-        } else if (op->kind == CCPL__OP_UPSAMPLE) {
-            h *= 2, w *= 2;
-        } else {
-            continue;
-        }
+        if (net->ops[i].kind == CCPL__OP_TAP) continue;
+        ccpl__op_out_shape(&net->ops[i], &c, &h, &w);
         const size_t n = (size_t)c * h * w; /* fits: net_check bounded the shapes */
         if (n > m) m = n;
     }
@@ -190,40 +203,14 @@ ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__act *x, ccpl__
         }
         float *dst = i == last ? dst_out : buf[flip];
         flip ^= 1;
-        switch (op->kind) {
-        case CCPL__OP_CONV: {
-            const ccpl__conv *cv = &op->conv;
-            if (cv->wino)
-                ccpl__winograd_forward(dst, src, cv->wino, cv->b, c, h, w, cv->cout,
-                                       CCPL__PAD_REFLECT, cv->relu, scratch, n_threads);
-            else if (cv->direct)
-                ccpl__direct_forward(dst, src, cv->w, cv->b, c, h, w, cv->cout,
-                                     CCPL__PAD_REFLECT, cv->relu, scratch, n_threads);
-            else
-                ccpl__conv2d_forward(dst, src, cv->w, cv->b, 1, c, h, w, cv->cout, cv->k,
-                                     cv->pad, cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO,
-                                     cv->relu, scratch, n_threads);
-            h = ccpl__conv_out(h, cv->k, cv->pad);
-            w = ccpl__conv_out(w, cv->k, cv->pad);
-            c = cv->cout;
-            if (progress) {
-                progress->done++;
-                if (progress->fn && progress->fn(progress->done, progress->total, progress->user)) {
-                    st = ccpl__fail(err, CCPL_E_CANCELLED, "cancelled by the progress callback");
-                    goto fail;
-                }
+        ccpl__op_forward(op, dst, src, c, h, w, scratch, n_threads);
+        ccpl__op_out_shape(op, &c, &h, &w);
+        if (op->kind == CCPL__OP_CONV && progress) {
+            progress->done++;
+            if (progress->fn && progress->fn(progress->done, progress->total, progress->user)) {
+                st = ccpl__fail(err, CCPL_E_CANCELLED, "cancelled by the progress callback");
+                goto fail;
             }
-            break;
-        }
-        case CCPL__OP_POOL:
-            ccpl__maxpool2_forward(dst, src, 1, c, h, w, n_threads);
-            h = ccpl__pool_out(h), w = ccpl__pool_out(w);
-            break;
-        case CCPL__OP_UPSAMPLE:
-            ccpl__upsample2_forward(dst, src, 1, c, h, w, n_threads);
-            h *= 2, w *= 2;
-            break;
-        case CCPL__OP_TAP: break;
         }
         src = dst;
     }

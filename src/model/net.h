@@ -59,6 +59,19 @@ typedef struct ccpl__progress {
     int done, total;
 } ccpl__progress;
 
+/* The three per-op pieces both interpreters share (inference in net.c,
+ * training in net_train.c), so an op kind or a kernel is added once:
+ * ccpl__op_out_shape: the op's output shape from its input's, in place;
+ * ccpl__op_scratch_floats: the scratch its forward needs on an (.,h,w) input
+ *   with this kernel choice (0 for ops without);
+ * ccpl__op_forward: dst = op(src) for a (c,h,w) input, dispatching to the
+ *   kernel the net was prepared for (Winograd, direct, else im2col + sgemm);
+ *   a TAP does nothing. */
+void ccpl__op_out_shape(const ccpl__op *op, int *c, int *h, int *w);
+size_t ccpl__op_scratch_floats(const ccpl__op *op, int h, int w, int n_threads);
+void ccpl__op_forward(const ccpl__op *op, float *dst, const float *src, int c, int h, int w,
+                      float *scratch, int n_threads);
+
 /* Number of convolutions in net. */
 int ccpl__net_n_convs(const ccpl__net *net);
 

@@ -6,7 +6,6 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "ops/conv2d.h"
-#include "ops/conv2d_winograd.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
 #include "ops/upsample.h"
@@ -37,49 +36,26 @@ ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__act *x,
         const ccpl__op *op = &net->ops[i];
         const ccpl__act *in = &tr->a[i];
         ccpl__act *out = &tr->a[i + 1];
-        switch (op->kind) {
-        case CCPL__OP_CONV: {
-            const ccpl__conv *cv = &op->conv;
-            size_t need = cv->wino ? ccpl__winograd_scratch_floats(cv->cin, cv->cout, in->h, in->w, n_threads)
-                                   : ccpl__conv2d_scratch_floats(cv->cin, in->h, in->w, cv->k, cv->pad);
-            if (need > ns) {
-                free(scratch);
-                if (!(scratch = ccpl__alloc_floats(need))) {
-                    st = ccpl__fail(err, CCPL_E_NOMEM, "out of memory for convolution scratch");
-                    goto fail;
-                }
-                ns = need;
-            }
-            st = ccpl__act_alloc(out, cv->cout, ccpl__conv_out(in->h, cv->k, cv->pad),
-                                 ccpl__conv_out(in->w, cv->k, cv->pad), err);
-            if (st != CCPL_OK) goto fail;
-            if (cv->wino) /* a net prepared for the fast engine (ccpl__net_prepare_fast) */
-                ccpl__winograd_forward(out->data, in->data, cv->wino, cv->b, in->c, in->h, in->w,
-                                       cv->cout, CCPL__PAD_REFLECT, cv->relu, scratch, n_threads);
-            else
-                ccpl__conv2d_forward(out->data, in->data, cv->w, cv->b, 1, in->c, in->h, in->w,
-                                     cv->cout, cv->k, cv->pad,
-                                     cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, cv->relu,
-                                     scratch, n_threads);
-            break;
-        }
-        case CCPL__OP_POOL:
-            st = ccpl__act_alloc(out, in->c, ccpl__pool_out(in->h), ccpl__pool_out(in->w), err);
-            if (st != CCPL_OK) goto fail;
-            ccpl__maxpool2_forward(out->data, in->data, 1, in->c, in->h, in->w, n_threads);
-            break;
-        case CCPL__OP_UPSAMPLE:
-            st = ccpl__act_alloc(out, in->c, in->h * 2, in->w * 2, err);
-            if (st != CCPL_OK) goto fail;
-            ccpl__upsample2_forward(out->data, in->data, 1, in->c, in->h, in->w, n_threads);
-            break;
-        case CCPL__OP_TAP:
+        if (op->kind == CCPL__OP_TAP) { /* the output is the input, shared */
             *out = *in;
             tr->shared[i + 1] = 1;
             if (taps) taps[n_taps] = in;
             n_taps++;
-            break;
+            continue;
         }
+        const size_t need = ccpl__op_scratch_floats(op, in->h, in->w, n_threads);
+        if (need > ns) {
+            free(scratch);
+            if (!(scratch = ccpl__alloc_floats(need))) {
+                st = ccpl__fail(err, CCPL_E_NOMEM, "out of memory for convolution scratch");
+                goto fail;
+            }
+            ns = need;
+        }
+        int c = in->c, h = in->h, w = in->w;
+        ccpl__op_out_shape(op, &c, &h, &w);
+        if ((st = ccpl__act_alloc(out, c, h, w, err)) != CCPL_OK) goto fail;
+        ccpl__op_forward(op, out->data, in->data, in->c, in->h, in->w, scratch, n_threads);
     }
     free(scratch);
     return CCPL_OK;
