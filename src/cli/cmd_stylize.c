@@ -32,6 +32,7 @@ static const char *const HELP =
     "                            then CCPL_MODELS (colon-separated folders), then the\n"
     "                            built-in models/ folder. Names looked for:\n"
     "                              vgg_normalised.pth (photo also vgg_normalised_conv3_1.pth),\n"
+    "                              vgg_normalised_r41.pth (the shipped encoder),\n"
     "                              MODE/decoder.pth, MODE/decoder_iter_160000.pth.tar,\n"
     "                              decoder_MODE.pth, and the same three for sct\n"
     "\n"
