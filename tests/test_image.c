@@ -11,6 +11,7 @@
 #include "ccpl/ccpl.h"
 #include "io/atomic_file.h"
 #include "io/image_internal.h"
+#include "io/exif.h"
 #include "test_util.h"
 
 static const char *dir; /* $CCPL_FIXTURES/image */
@@ -117,6 +118,40 @@ static void test_decode_opts(void) {
     fclose(fp);
     CHECK(count >= 7, "only %d decode_opts cases", count);
     printf("decode_opts: %d files\n", count);
+}
+
+/* EXIF blocks written by hand: the Orientation read, or 1 when the block
+ * is malformed anywhere (offsets past the end, cut entries, wrong types). */
+static void test_exif_parser(void) {
+    /* little-endian TIFF, IFD at 8, one entry: 0x0112 SHORT 1 value 6 */
+    unsigned char le[26] = {'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0};
+    CHECK(ccpl__exif_orientation(le, sizeof le) == 6, "LE orientation");
+    unsigned char be[26] = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 8, 0, 0, 0, 0, 0, 0};
+    CHECK(ccpl__exif_orientation(be, sizeof be) == 8, "BE orientation");
+    unsigned char app1[32] = {'E', 'x', 'i', 'f', 0, 0};
+    memcpy(app1 + 6, le, sizeof le);
+    CHECK(ccpl__exif_app1_orientation(app1, sizeof app1) == 6, "APP1");
+    CHECK(ccpl__exif_app1_orientation(le, sizeof le) == 1, "APP1 without the Exif header");
+    CHECK(ccpl__exif_orientation(le, 21) == 1, "entry cut off");
+    CHECK(ccpl__exif_orientation(le, 7) == 1, "header cut off");
+    unsigned char t[26];
+    memcpy(t, le, sizeof t), t[4] = 200;
+    CHECK(ccpl__exif_orientation(t, sizeof t) == 1, "IFD offset past the end");
+    memcpy(t, le, sizeof t), t[4] = 0xff, t[5] = 0xff, t[6] = 0xff, t[7] = 0xff;
+    CHECK(ccpl__exif_orientation(t, sizeof t) == 1, "IFD offset 2^32-1");
+    memcpy(t, le, sizeof t), t[8] = 0xff, t[9] = 0xff;
+    CHECK(ccpl__exif_orientation(t, sizeof t) == 6, "65535 entries claimed: the one inside is read");
+    t[10] = 0x10; /* the first entry is another tag: the rest lie past the end */
+    CHECK(ccpl__exif_orientation(t, sizeof t) == 1, "65535 entries in 26 bytes");
+    memcpy(t, le, sizeof t), t[12] = 2;
+    CHECK(ccpl__exif_orientation(t, sizeof t) == 1, "ASCII type");
+    memcpy(t, le, sizeof t), t[18] = 9;
+    CHECK(ccpl__exif_orientation(t, sizeof t) == 1, "value 9");
+    memcpy(t, le, sizeof t), t[18] = 0;
+    CHECK(ccpl__exif_orientation(t, sizeof t) == 1, "value 0");
+    memcpy(t, le, sizeof t), t[2] = 43;
+    CHECK(ccpl__exif_orientation(t, sizeof t) == 1, "not TIFF (43)");
+    CHECK(ccpl__exif_orientation(NULL, 0) == 1, "NULL");
 }
 
 /* The red marker of the orientation pictures is in the top-left corner
@@ -717,6 +752,7 @@ int main(void) {
     test_decode();
     test_decode_opts();
     test_orientation_marker();
+    test_exif_parser();
     test_broken();
     test_resize();
     test_save();
