@@ -20,7 +20,11 @@ static void search_dirs(model_paths *mp, strlist *dirs) {
             strlist_push(dirs, t);
         free(copy);
     }
-    strlist_push(dirs, CCPL_BUILTIN_MODELS_DIR);
+    /* CCPL_MODELS_BUILTIN replaces the built-in folder (a packager's install
+     * location); set and empty, there is none (tests that need "no model"). */
+    const char *builtin = getenv("CCPL_MODELS_BUILTIN");
+    if (!builtin) builtin = CCPL_BUILTIN_MODELS_DIR;
+    if (*builtin) strlist_push(dirs, builtin);
 }
 
 /* First existing DIR/NAME over dirs x names; the index of its folder in
@@ -91,7 +95,8 @@ int cli_resolve_models(const char *cmd, model_paths *mp, ccpl_mode mode, char *v
     /* The assembled encoder found by the search for a decoder that is
      * neither ccpl's own (the built-in folder) nor beside it: most likely an
      * official decoder without its official encoder. Say so (it still runs). */
-    const int builtin = dirs.n - 1;
+    const char *bi = getenv("CCPL_MODELS_BUILTIN");
+    const int builtin = bi && !*bi ? -2 : dirs.n - 1; /* index of the built-in folder */
     if (rc == 0 && !mp->vgg && from[1] != builtin && from[1] != from[0] &&
         !strcmp(cli_basename(vgg), ASSEMBLED_VGG))
         fprintf(stderr,
