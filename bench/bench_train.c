@@ -48,12 +48,14 @@ int main(int argc, char **argv) {
     }
     ccpl__net enc_fast = m.enc;
     if (!(argc == 8 && !strcmp(argv[7], "ref"))) {
-        if (ccpl__net_prepare_fast(&enc_fast, &err) != CCPL_OK) {
+        if (ccpl__net_prepare_fast(&enc_fast, &err) != CCPL_OK ||
+            ccpl__net_prepare_fast_backward(&enc_fast, &err) != CCPL_OK) {
             fprintf(stderr, "bench_train: %s\n", err.message);
             return 1;
         }
         m.enc_frozen = &enc_fast;
-        if (ccpl__net_prepare_fast(&m.dec, &err) != CCPL_OK) {
+        if (ccpl__net_prepare_fast(&m.dec, &err) != CCPL_OK ||
+            ccpl__net_prepare_fast_backward(&m.dec, &err) != CCPL_OK) {
             fprintf(stderr, "bench_train: %s\n", err.message);
             return 1;
         }

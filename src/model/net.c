@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "ops/conv2d_direct.h"
 #include "ops/conv2d_winograd.h"
+#include "ops/conv2d_winograd_backward.h"
 #include "ops/pool.h"
 #include "ops/upsample.h"
 
@@ -77,11 +78,30 @@ ccpl_status ccpl__net_prepare_fast(ccpl__net *net, ccpl_error *err) {
     return CCPL_OK;
 }
 
+ccpl_status ccpl__net_prepare_fast_backward(ccpl__net *net, ccpl_error *err) {
+    for (int i = 0; i < net->n_ops; i++) {
+        ccpl__conv *cv = &net->ops[i].conv;
+        /* the input gradient is a convolution from cout to cin channels */
+        if (net->ops[i].kind != CCPL__OP_CONV || cv->wino_t ||
+            !ccpl__winograd_suits(cv->cout, cv->cin, cv->k, cv->pad))
+            continue;
+        if (!(cv->wino_t = ccpl__alloc_floats(ccpl__winograd_bwd_weight_floats(cv->cout, cv->cin))) ||
+            ccpl__winograd_bwd_weight_transform(cv->wino_t, cv->w, cv->cout, cv->cin) != 0) {
+            ccpl__net_release(net);
+            return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the fast engine's weights");
+        }
+    }
+    return CCPL_OK;
+}
+
 void ccpl__net_refresh_fast(ccpl__net *net) {
     for (int i = 0; i < net->n_ops; i++) {
         ccpl__conv *cv = &net->ops[i].conv;
-        if (net->ops[i].kind == CCPL__OP_CONV && cv->wino)
-            ccpl__winograd_weight_transform(cv->wino, cv->w, cv->cout, cv->cin);
+        if (net->ops[i].kind != CCPL__OP_CONV) continue;
+        if (cv->wino) ccpl__winograd_weight_transform(cv->wino, cv->w, cv->cout, cv->cin);
+        /* (a failed allocation inside leaves the previous step's weights:
+           the transform's temporary is 9*cin*cout floats) */
+        if (cv->wino_t) (void)ccpl__winograd_bwd_weight_transform(cv->wino_t, cv->w, cv->cout, cv->cin);
     }
 }
 
@@ -90,6 +110,8 @@ void ccpl__net_release(ccpl__net *net) {
         if (net->ops[i].kind == CCPL__OP_CONV) {
             free(net->ops[i].conv.wino);
             net->ops[i].conv.wino = NULL;
+            free(net->ops[i].conv.wino_t);
+            net->ops[i].conv.wino_t = NULL;
             net->ops[i].conv.direct = 0;
         }
 }

@@ -22,6 +22,9 @@ typedef struct ccpl__conv {
     float *wino;     /* (16, cout, cin) Winograd weights (ops/conv2d_winograd.h), owned
                         by the net after ccpl__net_prepare_fast; NULL: im2col + sgemm */
     int direct;      /* 1: ops/conv2d_direct.h (few outputs), set by ccpl__net_prepare_fast */
+    float *wino_t;   /* (16, cin, cout) Winograd weights of the input gradient
+                        (ops/conv2d_winograd_backward.h), owned by the net after
+                        ccpl__net_prepare_fast_backward; NULL: im2col */
 } ccpl__conv;
 
 typedef enum ccpl__op_kind {
@@ -105,8 +108,11 @@ ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__act *x, ccpl__
  * uses them.
  * Without it (the reference engine) every layer is im2col + sgemm. */
 ccpl_status ccpl__net_prepare_fast(ccpl__net *net, ccpl_error *err);
-/* Recomputes the Winograd weights of a prepared net from its current
- * weights (training: after each optimiser step). */
+/* Training: also prepares the backward's input gradients for Winograd
+ * (wino_t) where it suits; ccpl__net_backward then uses them. */
+ccpl_status ccpl__net_prepare_fast_backward(ccpl__net *net, ccpl_error *err);
+/* Recomputes the Winograd weights (forward and backward) of a prepared net
+ * from its current weights (training: after each optimiser step). */
 void ccpl__net_refresh_fast(ccpl__net *net);
 /* Frees what ccpl__net_prepare_fast allocated (safe to call twice). */
 void ccpl__net_release(ccpl__net *net);

@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_winograd_backward.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
 #include "ops/upsample.h"
@@ -112,7 +113,13 @@ ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
                 ccpl__relu_backward(gpre.data, g.data, out->data, act_size(out));
                 gconv = gpre.data;
             }
+            const int fast_in = need_in && cv->wino_t; /* the input gradient on Winograd */
             size_t need = ccpl__conv2d_backward_scratch_floats(cv->cin, in->h, in->w, cv->k, cv->pad);
+            if (fast_in) {
+                const size_t nw = ccpl__winograd_backward_data_scratch_floats(cv->cin, cv->cout, in->h,
+                                                                           in->w, n_threads);
+                if (nw > need) need = nw;
+            }
             if (need > ns) {
                 free(scratch);
                 if (!(scratch = ccpl__alloc_floats(need))) {
@@ -122,11 +129,14 @@ ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
                 ns = need;
             }
             float *gw = dw ? dw[i] : NULL, *gb = db ? db[i] : NULL;
-            if (need_in || gw || gb)
-                ccpl__conv2d_backward(need_in ? gin.data : NULL, gw, gb, gconv, in->data, cv->w, 1,
-                                      in->c, in->h, in->w, cv->cout, cv->k, cv->pad,
-                                      cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, scratch,
-                                      n_threads);
+            const ccpl__pad_mode pm = cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO;
+            if (fast_in)
+                ccpl__winograd_backward_data(gin.data, gconv, cv->wino_t, in->c, in->h, in->w,
+                                             cv->cout, pm, scratch, n_threads);
+            if ((need_in && !fast_in) || gw || gb)
+                ccpl__conv2d_backward(need_in && !fast_in ? gin.data : NULL, gw, gb, gconv, in->data,
+                                      cv->w, 1, in->c, in->h, in->w, cv->cout, cv->k, cv->pad, pm,
+                                      scratch, n_threads);
             ccpl__act_free(&gpre);
             break;
         }

@@ -83,7 +83,7 @@ static ccpl_status sample_step(const ccpl__train_model *m, const ccpl__act *cont
         goto done;
     memset(dimg.data, 0, sizeof(float) * act_size(img));
     memset(dt.data, 0, sizeof(float) * act_size(&t));
-    if ((st = ccpl__net_backward(&m->enc, &enc_tr, NULL, dG, &dimg, NULL, NULL, nt, err)) != CCPL_OK ||
+    if ((st = ccpl__net_backward(enc_nb, &enc_tr, NULL, dG, &dimg, NULL, NULL, nt, err)) != CCPL_OK ||
         (st = ccpl__net_backward(&m->dec, &dec_tr, &dimg, NULL, &dt, g->dec_w, g->dec_b, nt, err)) != CCPL_OK ||
         (st = ccpl__sct_train_backward(&m->sct, &st_tr, &dt, &g->sct, nt, err)) != CCPL_OK)
         goto done;

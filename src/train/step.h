@@ -13,12 +13,12 @@ typedef struct ccpl__train_model {
     ccpl_mode mode;
     int n_taps;                     /* 4 (art: relu1_1..relu4_1) or 3 (photo) */
     ccpl__net enc;                  /* frozen */
-    /* The encoder for the forward passes: the same weights prepared for
-     * the fast engine (Winograd, ccpl__net_prepare_fast), or NULL to use enc.
-     * The backward always uses enc's plain weights. A decoder prepared the
-     * same way (dec.ops[i].conv.wino) runs its traced forward on Winograd;
-     * its Winograd weights must be refreshed after each update
-     * (ccpl__net_refresh_fast). */
+    /* The encoder prepared for the fast engine (Winograd forward,
+     * ccpl__net_prepare_fast, and input gradients,
+     * ccpl__net_prepare_fast_backward), or NULL to use enc everywhere. A
+     * decoder prepared the same way runs its traced forward and its input
+     * gradients on Winograd (weight gradients stay im2col); its Winograd
+     * weights must be refreshed after each update (ccpl__net_refresh_fast). */
     const ccpl__net *enc_frozen;
     ccpl__net dec;
     ccpl__sct_nets sct;

@@ -572,14 +572,17 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         goto done;
     if (c->engine == CCPL_ENGINE_FAST) {
         /* the encoder's forward passes (content and style: no backward;
-         * the generated image: traced, its backward uses the plain weights)
-         * on Winograd, about 45% of an iteration's arithmetic */
+         * the generated image: traced) and its input gradients on Winograd */
         t.enc_fast = m->enc;
-        if ((st = ccpl__net_prepare_fast(&t.enc_fast, err)) != CCPL_OK) goto done;
+        if ((st = ccpl__net_prepare_fast(&t.enc_fast, err)) != CCPL_OK ||
+            (st = ccpl__net_prepare_fast_backward(&t.enc_fast, err)) != CCPL_OK)
+            goto done;
         m->enc_frozen = &t.enc_fast;
-        /* and the decoder's forward (its Winograd weights follow every
-         * update: refreshed before each step) */
-        if ((st = ccpl__net_prepare_fast(&m->dec, err)) != CCPL_OK) goto done;
+        /* and the decoder's forward and input gradients (its Winograd
+         * weights follow every update: refreshed before each step) */
+        if ((st = ccpl__net_prepare_fast(&m->dec, err)) != CCPL_OK ||
+            (st = ccpl__net_prepare_fast_backward(&m->dec, err)) != CCPL_OK)
+            goto done;
     }
 
     /* data */
