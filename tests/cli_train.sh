@@ -25,6 +25,20 @@ grep -q "^ccpl train: skipped $T/c/broken.jpg: not a PNG or JPEG image$" "$T/err
 grep -q "^ccpl train: skipped $T/s/cut.png: truncated PNG data$" "$T/err.txt" && ok || bad "no line naming cut.png: $(cat "$T/err.txt")"
 grep -q "^ccpl train: warning: 2 unreadable training images were skipped (named above)$" "$T/err.txt" && ok || bad "no summary: $(cat "$T/err.txt")"
 
+# an output is never an input or another output (issue 13): the log as a
+# training image (any spelling), a run's own file as the log, a run folder
+# restarted without --resume
+cp "$T/c/a.png" "$T/a.keep"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/x1" --max-iter 1 --log-file "$T/c/sub/../a.png" 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && grep -q "the log file is the training image" "$T/err.txt" && cmp -s "$T/c/a.png" "$T/a.keep" \
+    && ok || bad "log as a training image: rc $rc $(cat "$T/err.txt")"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --max-iter 1 --resume --log-file "$T/full/state.pth" 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && grep -q "one of the run's own files" "$T/err.txt" && ok || bad "log as state.pth: rc $rc $(cat "$T/err.txt")"
+cp "$T/full/state.pth" "$T/state.keep"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --max-iter 2 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && grep -q "holds a training run" "$T/err.txt" && cmp -s "$T/full/state.pth" "$T/state.keep" \
+    && ok || bad "a run restarted without --resume: rc $rc $(cat "$T/err.txt")"
+
 # outputs checked before any work: an unwritable log folder, a save-dir under a file
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/x" --max-iter 1 --log-file "$T/no/such/log.csv" 2>"$T/err.txt"
 rc=$?; [ $rc -eq 1 ] && grep -q "$T/no/such/log.csv: folder $T/no/such: No such file or directory" "$T/err.txt" && [ ! -e "$T/x/state.pth" ] && ok || bad "log in a missing folder: rc $rc $(cat "$T/err.txt")"
@@ -65,6 +79,6 @@ PY
 "$BIN" train --content-dir "$T/c" --style-dir "$T/s" --save-dir "$T/y" 2>/dev/null; [ $? -eq 2 ] && ok || bad "missing --vgg"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --crop-size 30 2>/dev/null; [ $? -eq 2 ] && ok || bad "crop not a multiple of 4"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --lr -1 2>/dev/null; [ $? -eq 2 ] && ok || bad "negative lr"
-"$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --resume --seed 4 --max-iter 6 2>"$T/err.txt"; [ $? -eq 1 ] && grep -q "resume.txt" "$T/err.txt" && ok || bad "resume with another seed: $(cat "$T/err.txt")"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --resume --seed 4 --max-iter 6 2>"$T/err.txt"; [ $? -eq 2 ] && grep -q "resume.txt" "$T/err.txt" && ok || bad "resume with another seed: $(cat "$T/err.txt")"
 
 finish

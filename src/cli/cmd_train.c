@@ -82,6 +82,21 @@ static void on_skip(const char *message, void *user) {
     fprintf(stderr, "ccpl train: skipped %s\n", message);
 }
 
+/* Whether path names a file the trainer writes in save_dir: its folder is
+ * save_dir (same device and inode) and its name is a checkpoint's or the
+ * resume state's. */
+static int save_dir_file(const char *save_dir, const char *path) {
+    const char *base = cli_basename(path);
+    const size_t n = strlen(base);
+    const int ours = !strcmp(base, "state.pth") || !strcmp(base, "resume.txt") ||
+                     ((!strncmp(base, "decoder_iter_", 13) || !strncmp(base, "sct_iter_", 9)) &&
+                      n > 8 && !strcmp(base + n - 8, ".pth.tar"));
+    if (!ours) return 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", base == path ? 1 : (int)(base - path), base == path ? "." : path);
+    return cli_same_file(dir, save_dir);
+}
+
 static int on_iter(long iter, long max_iter, double lr, const ccpl__losses *l, double seconds,
                    void *user) {
     ui *u = user;
@@ -213,6 +228,20 @@ int cmd_train(int argc, char **argv) {
     if (c.log_file && cli_check_output_dir(cmd, c.log_file) != CLI_OK) return CLI_FAIL;
     const char *inputs[] = {c.vgg, c.init_decoder, c.init_sct};
     if (c.log_file && cli_refuse_input_as_output(cmd, c.log_file, inputs, 3) != CLI_OK) return CLI_USAGE;
+    /* A folder holding a run is continued, never silently restarted. */
+    char rpath[4096];
+    snprintf(rpath, sizeof rpath, "%s/resume.txt", c.save_dir);
+    if (!c.resume && cli_is_file(rpath)) {
+        fprintf(stderr, "ccpl %s: %s holds a training run (%s): continue it with --resume, or "
+                        "choose another --save-dir\n", cmd, c.save_dir, rpath);
+        return CLI_USAGE;
+    }
+    /* The log must not be one of the run's own files (it would be lost). */
+    if (c.log_file && save_dir_file(c.save_dir, c.log_file)) {
+        fprintf(stderr, "ccpl %s: %s: the log file would be one of the run's own files in %s; "
+                        "name it otherwise (e.g. log.csv)\n", cmd, c.log_file, c.save_dir);
+        return CLI_USAGE;
+    }
 
     ui u;
     memset(&u, 0, sizeof u);
@@ -247,7 +276,9 @@ int cmd_train(int argc, char **argv) {
             fprintf(stderr, "ccpl train: interrupted: %s; continue with --resume --save-dir %s\n", err.message, c.save_dir);
         else
             fprintf(stderr, "ccpl train: %s\n", err.message);
-        return CLI_FAIL;
+        /* a refused combination (an output that is an input, a resume with
+           other settings) is a usage error */
+        return st == CCPL_E_INVALID_ARGUMENT ? CLI_USAGE : CLI_FAIL;
     }
     if (!quiet) fprintf(stderr, "ccpl train: done; checkpoints in %s\n", c.save_dir);
     return CLI_OK;

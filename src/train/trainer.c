@@ -470,6 +470,20 @@ static void free_trainer(trainer *t) {
     ccpl__checkpoint_free(&t->vgg);
 }
 
+/* The log must not be one of the training images (same device and inode,
+ * whatever the spelling): writing it would destroy an input. */
+static ccpl_status check_log_not_input(const ccpl__train_config *c, const ccpl__image_set *set,
+                                       ccpl_error *err) {
+    struct stat lg, im;
+    if (!c->log_file || stat(c->log_file, &lg) != 0) return CCPL_OK; /* new file: no clash */
+    for (int i = 0; i < set->n; i++)
+        if (stat(set->paths[i], &im) == 0 && im.st_dev == lg.st_dev && im.st_ino == lg.st_ino)
+            return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
+                              "%s: the log file is the training image %s; refusing to replace it",
+                              c->log_file, set->paths[i]);
+    return CCPL_OK;
+}
+
 /* Hands the files the loader skipped since the last call to on_skip, on
  * this (the training) thread. */
 static void report_skips(const ccpl__train_config *c, ccpl__loader *loader, int *reported) {
@@ -488,6 +502,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
     ccpl__image_set cs = {0}, ss = {0};
     ccpl__loader *loader = NULL;
     FILE *log = NULL;
+    int reported = 0; /* skipped files already passed to on_skip */
     const ccpl_mode mode = c->mode;
     const int T = mode == CCPL_MODE_ART ? 4 : 3, mult = mode == CCPL_MODE_ART ? 8 : 4;
     if (skipped) *skipped = 0;
@@ -587,7 +602,9 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
 
     /* data */
     if ((st = ccpl__image_set_scan_dirs(&cs, c->content_dirs, c->n_content_dirs, err)) != CCPL_OK ||
-        (st = ccpl__image_set_scan_dirs(&ss, c->style_dirs, c->n_style_dirs, err)) != CCPL_OK)
+        (st = ccpl__image_set_scan_dirs(&ss, c->style_dirs, c->n_style_dirs, err)) != CCPL_OK ||
+        (st = check_log_not_input(c, &cs, err)) != CCPL_OK ||
+        (st = check_log_not_input(c, &ss, err)) != CCPL_OK)
         goto done;
     if (mkdir(c->save_dir, 0777) != 0 && errno != EEXIST) {
         st = ccpl__fail(err, CCPL_E_IO, "%s: %s", c->save_dir, strerror(errno));
@@ -619,7 +636,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
     }
     const double t0 = now();
     long last_saved = iter;
-    int reported = 0; /* skipped files already passed to on_skip */
+
     while (iter < c->max_iter) {
         const ccpl__act *contents, *styles;
         st = ccpl__loader_next(loader, &contents, &styles, err);
@@ -664,7 +681,12 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
     }
     if (last_saved != iter && (st = save_all(&t, iter, err)) != CCPL_OK) goto done;
 done:
-    if (loader && skipped) *skipped = ccpl__loader_skipped(loader, NULL, 0);
+    if (loader) {
+        /* files skipped while the last batch was prepared are named too;
+           the count is of the files named */
+        report_skips(c, loader, &reported);
+        if (skipped) *skipped = reported;
+    }
     ccpl__loader_free(loader);
     if (log) fclose(log);
     ccpl__image_set_free(&cs);
