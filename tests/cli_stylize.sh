@@ -131,6 +131,18 @@ expect 2 "the output is the input" -- stylize "${ART[@]}" -c "$T/link.png" -s "$
 expect 2 "the output is the input $T/in.png" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$T/in.png" -o "$T/link.png"
 (cd "$T" && "$BIN" stylize "${ART[@]}" -c in.png -s "$FX/style.png" -o ./in.png 2>/dev/null); [ $? -eq 2 ] && ok || bad "relative spelling not refused"
 cmp -s "$T/in.png" "$T/in.orig" && ok || bad "an input was replaced"
+# a mask or label map is an input too; two inputs with one name stem would
+# write one result (the second replacing the first): refused before any work
+cp "$T/white.png" "$T/mask.png"; cp "$T/mask.png" "$T/mask.keep"
+expect 2 "the output is the input $T/mask.png" -- stylize "${ART[@]}" -c "$T/in.png" -s "$FX/style.png" --mask "$T/mask.png" -o "$T/./mask.png"
+cmp -s "$T/mask.png" "$T/mask.keep" && ok || bad "the mask was replaced"
+mkdir -p "$T/d1" "$T/d2" && cp "$T/white.png" "$T/d1/a.png" && cp "$T/white.png" "$T/d2/a.png"
+expect 2 "the contents $T/d1/a.png and $T/d2/a.png would both be written as $T/od_same/a_stylized_style.png" -- \
+    stylize "${ART[@]}" -c "$T/d1/a.png" -c "$T/d2/a.png" -s "$FX/style.png" --output-dir "$T/od_same"
+expect 2 "the styles $T/d1/a.png and $T/d2/a.png would both be written" -- \
+    stylize "${ART[@]}" -c "$FX/content.png" -s "$T/d1/a.png" -s "$T/d2/a.png" --output-dir "$T/od_same"
+[ -z "$(ls "$T/od_same" 2>/dev/null)" ] && ok || bad "a refused batch wrote results: $(ls "$T/od_same")"
+
 # --output-dir whose result names an input: content-dir and output-dir are one folder
 # (a second run over the first run's folder: its results are now contents too)
 mkdir -p "$T/same" && cp "$T/white.png" "$T/same/a.png" && cp "$T/white.png" "$T/same/a_stylized_style.png"

@@ -131,6 +131,11 @@ ls "$T/fin" >"$T/fin_before.txt"
 expect 2 "fin.*refusing" -- video "${NOMODEL[@]}" -i "$T/fin" -o "$T/fin/"
 expect 2 "fin.*refusing" -- video "${NOMODEL[@]}" -i "$T/fin" -o "$T/./fin"
 ls "$T/fin" | cmp -s - "$T/fin_before.txt" && ok || bad "the input folder changed: $(ls "$T/fin")"
+# an output folder holding the style (or a mask) would have a frame replace it
+mkdir -p "$T/ofold" && cp "$FX/style.png" "$T/ofold/frame_000001.png"
+expect 2 "the output folder holds the input $T/ofold/frame_000001.png" -- video "${NOMODEL[@]}" \
+    --style "$T/ofold/frame_000001.png" -i "$T/same.mp4" -o "$T/ofold/"
+cmp -s "$FX/style.png" "$T/ofold/frame_000001.png" && ok || bad "the style in the output folder changed"
 
 # --- SIGINT mid-run: exit 1, one line, no output and no temporary file
 "$BIN" video "${ART[@]}" -i "$T/long.mp4" -o "$T/int.mp4" 2>"$T/err.txt" &

@@ -382,12 +382,40 @@ static int refuse_inputs_as_outputs(const opts *o) {
         for (int s = 0; s < (o->mix ? 1 : o->styles.n); s++) {
             output_path(o, o->contents.items[c], o->mix ? NULL : o->styles.items[s], path, sizeof path);
             if (stat(path, &st) != 0) continue;
+            const char *labels[1] = {o->content_labels};
             if (cli_refuse_input_as_output("stylize", path, (const char *const *)o->contents.items,
                                            o->contents.n) != CLI_OK ||
                 cli_refuse_input_as_output("stylize", path, (const char *const *)o->styles.items,
-                                           o->styles.n) != CLI_OK)
+                                           o->styles.n) != CLI_OK ||
+                cli_refuse_input_as_output("stylize", path, (const char *const *)o->masks.items,
+                                           o->masks.n) != CLI_OK ||
+                cli_refuse_input_as_output("stylize", path, (const char *const *)o->style_labels.items,
+                                           o->style_labels.n) != CLI_OK ||
+                cli_refuse_input_as_output("stylize", path, labels, 1) != CLI_OK)
                 return CLI_USAGE;
         }
+    return CLI_OK;
+}
+
+/* CLI_USAGE (reported) when two inputs of a list share a name stem: in
+ * --output-dir their results would have one name, and the second would
+ * silently replace the first. */
+static int refuse_same_stems(const opts *o, const strlist *l, const char *what) {
+    char a[1024], b[1024], path[4096];
+    for (int i = 0; i < l->n; i++) {
+        cli_stem(l->items[i], a, sizeof a);
+        for (int j = i + 1; j < l->n; j++) {
+            cli_stem(l->items[j], b, sizeof b);
+            if (strcmp(a, b)) continue;
+            const int is_content = l == &o->contents;
+            output_path(o, is_content ? l->items[i] : o->contents.items[0],
+                        o->mix ? NULL : is_content ? o->styles.items[0] : l->items[i], path, sizeof path);
+            fprintf(stderr, "ccpl stylize: the %ss %s and %s would both be written as %s; "
+                            "rename one, or stylize them separately\n",
+                    what, l->items[i], l->items[j], path);
+            return CLI_USAGE;
+        }
+    }
     return CLI_OK;
 }
 
@@ -575,6 +603,9 @@ int cmd_stylize(int argc, char **argv) {
         if ((rc = cli_check_output_dir("stylize", probe)) != CLI_OK) goto done;
     }
     if ((rc = refuse_inputs_as_outputs(&o)) != CLI_OK) goto done;
+    if (o.output_dir && ((rc = refuse_same_stems(&o, &o.contents, "content")) != CLI_OK ||
+                         (!o.mix && (rc = refuse_same_stems(&o, &o.styles, "style")) != CLI_OK)))
+        goto done;
 
     if (o.no_clobber && !any_result_left(&o)) {
         /* every result exists: say so without loading anything */

@@ -435,8 +435,24 @@ int cmd_video(int argc, char **argv) {
      * frame folder, whatever the spelling), a type that can be written, a
      * folder that takes the output. */
     {
-        const char *inputs[2] = {o.input, o.style};
-        if ((rc = cli_refuse_input_as_output(CMD, o.output, inputs, 2)) != CLI_OK) goto done;
+        const char *inputs[5] = {o.input, o.style, o.mask, o.content_labels, o.style_labels};
+        if ((rc = cli_refuse_input_as_output(CMD, o.output, inputs, 5)) != CLI_OK) goto done;
+        /* Frames written into a folder could replace a file input that lies
+         * in it: the style, a mask or a label map (files, or the files of a
+         * mask or label folder that is the output folder, caught above). */
+        for (int i = 1; to_dir && i < 5; i++) {
+            if (!inputs[i] || cli_is_dir(inputs[i])) continue;
+            const char *base = cli_basename(inputs[i]);
+            char dir[4096];
+            snprintf(dir, sizeof dir, "%.*s", base == inputs[i] ? 1 : (int)(base - inputs[i]),
+                     base == inputs[i] ? "." : inputs[i]);
+            if (cli_same_file(dir, o.output)) {
+                fprintf(stderr, "ccpl " CMD ": %s: the output folder holds the input %s, which a frame "
+                                "could replace; choose another folder\n", o.output, inputs[i]);
+                rc = CLI_USAGE;
+                goto done;
+            }
+        }
     }
     if (!to_dir && !ccpl__video_output_supported(o.output)) {
         rc = cli_usage_error(CMD, "%s: cannot write this type of video (use %s, or a folder for PNG frames)", o.output,
