@@ -68,6 +68,11 @@ expect 1 "notimage.png" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$T/notim
 expect 1 "trunc_sct.pth" -- stylize --vgg "$FX/vgg.pth" --decoder "$FX/art_decoder.pth" --sct "$T/trunc_sct.pth" -c "$FX/content.png" -s "$FX/style.png" -o "$T/y.png"
 expect 1 "empty.pth" -- stylize --vgg "$T/empty.pth" --decoder "$FX/art_decoder.pth" --sct "$FX/art_sct.pth" -c "$FX/content.png" -s "$FX/style.png" -o "$T/y.png"
 expect 1 "photo-mode checkpoint" -- stylize --vgg "$FX/vgg.pth" --decoder "$FX/art_decoder.pth" --sct "$FX/photo_sct.pth" -c "$FX/content.png" -s "$FX/style.png" -o "$T/y.png"
+# a decoder with a NaN (a diverged run) is refused by name, not turned into a black picture
+/usr/bin/python3 -c "
+import sys, torch
+sd = torch.load(sys.argv[1]); sd['5.weight'][0, 1, 2, 0] = float('nan'); torch.save(sd, sys.argv[2])" "$FX/art_decoder.pth" "$T/nan_dec.pth"
+expect 1 "nan_dec.pth: '5.weight' holds a non-finite value (NaN or infinity) at index 15" -- stylize --vgg "$FX/vgg.pth" --decoder "$T/nan_dec.pth" --sct "$FX/art_sct.pth" -c "$FX/content.png" -s "$FX/style.png" -o "$T/y.png"
 expect 1 "19.weight" -- stylize --vgg "$FX/vgg_conv3_1_legacy.pth" --decoder "$FX/art_decoder.pth" --sct "$FX/art_sct.pth" -c "$FX/content.png" -s "$FX/style.png" -o "$T/y.png"
 expect 1 "too small\|needs at least" -- stylize "${ART[@]}" -c "$FX/content_small.png" -s "$FX/style.png" --content-size 8 -o "$T/y.png"
 # (CCPL_MODELS_BUILTIN= : no built-in folder, whose shipped art model would be found)

@@ -1,5 +1,6 @@
 #include "model/net.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +294,15 @@ ccpl_status ccpl__conv_bind(ccpl__conv *conv, const ccpl__checkpoint *ck, const 
                           bname, b->numel, conv->cout, hint);
     if (!w->data || !b->data)
         return ccpl__fail(err, CCPL_E_FORMAT, "%s: '%s' was not loaded", file, wname);
+    /* A NaN or infinity would silently give a black or damaged picture. */
+    const ccpl__tensor_entry *both[2] = {w, b};
+    for (int t = 0; t < 2; t++)
+        for (size_t i = 0; i < both[t]->numel; i++)
+            if (!isfinite(both[t]->data[i]))
+                return ccpl__fail(err, CCPL_E_FORMAT,
+                                  "%s: '%s' holds a non-finite value (NaN or infinity) at index %zu: "
+                                  "a diverged training run?",
+                                  file, t ? bname : wname, i);
     conv->w = w->data;
     conv->b = b->data;
     return CCPL_OK;
