@@ -50,7 +50,10 @@ static void explain(const char *cmd, const char *what, const strlist *dirs,
     for (int k = 0; names[k]; k++) fprintf(stderr, "%s %s", k ? "," : "", names[k]);
     fprintf(stderr, " in");
     for (int d = 0; d < dirs->n; d++) fprintf(stderr, "%s %s", d ? "," : "", dirs->items[d]);
-    fprintf(stderr, "; put it there, or pass %s FILE, --models DIR or set CCPL_MODELS\n", option);
+    if (!strcmp(cmd, "serve")) /* serve takes folders only */
+        fprintf(stderr, "; put it there, or pass --models DIR or set CCPL_MODELS\n");
+    else
+        fprintf(stderr, "; put it there, or pass %s FILE, --models DIR or set CCPL_MODELS\n", option);
 }
 
 int cli_resolve_models(const char *cmd, model_paths *mp, ccpl_mode mode, char *vgg, char *decoder,
