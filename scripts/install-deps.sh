@@ -12,6 +12,7 @@ PKGS=(
   libzip-dev                               # PyTorch zip checkpoints
   libpng-dev libjpeg-dev                   # image input/output
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev  # video input/output
+  libavfilter-dev                          # GIF palettes (palettegen, paletteuse)
   python3-torch python3-numpy python3-pil  # reference implementation for parity tests
   libmicrohttpd-dev                        # ccpl serve: HTTP server and multipart parsing
   curl chromium                            # ccpl serve's tests: API calls, the page in a headless browser

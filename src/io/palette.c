@@ -1,129 +1,105 @@
-/* palette.c — median cut (Heckbert) on a 32x32x32 histogram: the box with
- * the most pixels times its longest side is split at the pixel median of
- * that side until there are 256 boxes; each box's colour is the mean of its
- * pixels. Cells are sorted with a counting sort on one 5-bit channel, so a
- * split is linear in the cells of the box. */
+/* palette.c — 256-colour palettes for GIF output through FFmpeg's
+ * libavfilter: palettegen (one palette per frame, stats_mode=single) and
+ * paletteuse (new=1: each frame with its own palette; default dithering),
+ * the quantizer FFmpeg's own GIF recipes use. A palette per frame follows
+ * the colours of a restyled video better than one for the whole clip, and
+ * GIF stores one per frame. The filter graph is built for the first
+ * frame's size and reused; each call pushes one RGB24 frame and pulls its
+ * PAL8 result. */
 #include "io/palette.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define CELLS 32768 /* 5 bits per channel */
-
-typedef struct box {
-    int lo, hi;         /* cells[lo..hi) */
-    unsigned long long n; /* pixels */
-    int axis, extent;   /* longest side (0 r, 1 g, 2 b) and its length in cells */
-} box;
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersink.h>
+#include <libavfilter/buffersrc.h>
+#include <libavutil/frame.h>
+#include <libavutil/mem.h>
+#include <libavutil/opt.h>
 
 struct ccpl__palette {
-    unsigned count[CELLS];
-    unsigned long long sum[CELLS][3];
-    int cells[CELLS], tmp[CELLS];
-    unsigned char lut[CELLS]; /* cell -> palette index */
-    box boxes[256];
+    AVFilterGraph *graph;
+    AVFilterContext *src, *sink;
+    AVFrame *in, *out;
+    int w, h;
+    long long pts;
 };
 
-ccpl__palette *ccpl__palette_new(void) { return calloc(1, sizeof(ccpl__palette)); }
-void ccpl__palette_free(ccpl__palette *p) { free(p); }
-
-static int channel(int cell, int axis) { return (cell >> (10 - 5 * axis)) & 31; }
-
-static void measure(ccpl__palette *p, box *b) {
-    int lo[3] = {31, 31, 31}, hi[3] = {0, 0, 0};
-    b->n = 0;
-    for (int i = b->lo; i < b->hi; i++) {
-        int c = p->cells[i];
-        b->n += p->count[c];
-        for (int a = 0; a < 3; a++) {
-            int v = channel(c, a);
-            if (v < lo[a]) lo[a] = v;
-            if (v > hi[a]) hi[a] = v;
-        }
+ccpl__palette *ccpl__palette_new(void) {
+    ccpl__palette *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    if (!(p->in = av_frame_alloc()) || !(p->out = av_frame_alloc())) {
+        ccpl__palette_free(p);
+        return NULL;
     }
-    b->axis = 0;
-    for (int a = 1; a < 3; a++)
-        if (hi[a] - lo[a] > hi[b->axis] - lo[b->axis]) b->axis = a;
-    b->extent = hi[b->axis] - lo[b->axis];
+    return p;
 }
 
-/* Splits b at the pixel median of its longest side into b and nb. */
-static void split(ccpl__palette *p, box *b, box *nb) {
-    int start[33] = {0};
-    for (int i = b->lo; i < b->hi; i++) start[channel(p->cells[i], b->axis) + 1]++;
-    for (int v = 0; v < 32; v++) start[v + 1] += start[v];
-    for (int i = b->lo; i < b->hi; i++) p->tmp[b->lo + start[channel(p->cells[i], b->axis)]++] = p->cells[i];
-    memcpy(p->cells + b->lo, p->tmp + b->lo, sizeof(int) * (size_t)(b->hi - b->lo));
-    unsigned long long acc = 0;
-    int k = b->lo;
-    while (k < b->hi - 1 && (acc += p->count[p->cells[k]]) < b->n / 2) k++;
-    if (k > b->hi - 2) k = b->hi - 2;
-    k++; /* both halves keep at least one cell */
-    nb->lo = k;
-    nb->hi = b->hi;
-    b->hi = k;
-    measure(p, b);
-    measure(p, nb);
+void ccpl__palette_free(ccpl__palette *p) {
+    if (!p) return;
+    avfilter_graph_free(&p->graph);
+    av_frame_free(&p->in);
+    av_frame_free(&p->out);
+    free(p);
 }
 
-void ccpl__palette_quantize(ccpl__palette *p, const unsigned char *rgb, int w, int h, unsigned char *index,
-                            int stride, uint32_t pal[256]) {
-    memset(p->count, 0, sizeof p->count);
-    memset(p->sum, 0, sizeof p->sum);
-    for (size_t i = 0; i < (size_t)w * h; i++) {
-        const unsigned char *px = rgb + 3 * i;
-        int c = (px[0] >> 3) << 10 | (px[1] >> 3) << 5 | px[2] >> 3;
-        p->count[c]++;
-        p->sum[c][0] += px[0];
-        p->sum[c][1] += px[1];
-        p->sum[c][2] += px[2];
+/* The graph: buffer (RGB24, w x h) -> split -> palettegen / paletteuse -> sink (PAL8). */
+static int build(ccpl__palette *p, int w, int h) {
+    char args[160];
+    AVFilterInOut *outs = NULL, *ins = NULL;
+    int e;
+    avfilter_graph_free(&p->graph);
+    if (!(p->graph = avfilter_graph_alloc())) return AVERROR(ENOMEM);
+    p->graph->nb_threads = 1; /* one frame at a time; the stylizer has the cores */
+    snprintf(args, sizeof args, "video_size=%dx%d:pix_fmt=%d:time_base=1/25:pixel_aspect=1/1", w, h,
+             AV_PIX_FMT_RGB24);
+    if ((e = avfilter_graph_create_filter(&p->src, avfilter_get_by_name("buffer"), "in", args, NULL,
+                                          p->graph)) < 0 ||
+        (e = avfilter_graph_create_filter(&p->sink, avfilter_get_by_name("buffersink"), "out", NULL,
+                                          NULL, p->graph)) < 0)
+        return e;
+    static const enum AVPixelFormat fmts[] = {AV_PIX_FMT_PAL8, AV_PIX_FMT_NONE};
+    if ((e = av_opt_set_int_list(p->sink, "pix_fmts", fmts, AV_PIX_FMT_NONE, AV_OPT_SEARCH_CHILDREN)) < 0)
+        return e;
+    if (!(outs = avfilter_inout_alloc()) || !(ins = avfilter_inout_alloc())) {
+        e = AVERROR(ENOMEM);
+        goto done;
     }
-    int n_cells = 0;
-    for (int c = 0; c < CELLS; c++)
-        if (p->count[c]) p->cells[n_cells++] = c;
-    int n_boxes = 1;
-    p->boxes[0].lo = 0;
-    p->boxes[0].hi = n_cells;
-    measure(p, &p->boxes[0]);
-    while (n_boxes < 256) {
-        int best = -1;
-        double best_score = 0;
-        for (int i = 0; i < n_boxes; i++) {
-            double score = (double)p->boxes[i].n * p->boxes[i].extent;
-            if (p->boxes[i].hi - p->boxes[i].lo > 1 && score > best_score) best = i, best_score = score;
-        }
-        if (best < 0) break; /* every box is one cell */
-        split(p, &p->boxes[best], &p->boxes[n_boxes++]);
+    outs->name = av_strdup("in"), outs->filter_ctx = p->src, outs->pad_idx = 0, outs->next = NULL;
+    ins->name = av_strdup("out"), ins->filter_ctx = p->sink, ins->pad_idx = 0, ins->next = NULL;
+    if (!outs->name || !ins->name) {
+        e = AVERROR(ENOMEM);
+        goto done;
     }
-    int col[256][3];
-    for (int i = 0; i < 256; i++) {
-        pal[i] = 0xFF000000u;
-        col[i][0] = col[i][1] = col[i][2] = 0;
-    }
-    for (int i = 0; i < n_boxes; i++) {
-        unsigned long long s[3] = {0, 0, 0};
-        const box *b = &p->boxes[i];
-        for (int k = b->lo; k < b->hi; k++)
-            for (int a = 0; a < 3; a++) s[a] += p->sum[p->cells[k]][a];
-        for (int a = 0; a < 3; a++) col[i][a] = b->n ? (int)((s[a] + b->n / 2) / b->n) : 0;
-        pal[i] = 0xFF000000u | (uint32_t)col[i][0] << 16 | (uint32_t)col[i][1] << 8 | (uint32_t)col[i][2];
-    }
-    /* nearest palette colour to each used cell's mean colour */
-    for (int k = 0; k < n_cells; k++) {
-        int c = p->cells[k];
-        long long n = p->count[c];
-        int m[3] = {(int)(p->sum[c][0] / n), (int)(p->sum[c][1] / n), (int)(p->sum[c][2] / n)};
-        int best = 0, best_d = 1 << 30;
-        for (int i = 0; i < n_boxes; i++) {
-            int dr = m[0] - col[i][0], dg = m[1] - col[i][1], db = m[2] - col[i][2];
-            int d = dr * dr + dg * dg + db * db;
-            if (d < best_d) best = i, best_d = d;
-        }
-        p->lut[c] = (unsigned char)best;
-    }
-    for (int y = 0; y < h; y++) {
-        const unsigned char *px = rgb + (size_t)3 * w * y;
-        unsigned char *out = index + (size_t)stride * y;
-        for (int x = 0; x < w; x++, px += 3) out[x] = p->lut[(px[0] >> 3) << 10 | (px[1] >> 3) << 5 | px[2] >> 3];
-    }
+    e = avfilter_graph_parse_ptr(p->graph,
+                                 "split[a][b];[a]palettegen=stats_mode=single:reserve_transparent=0[pal];[b][pal]paletteuse=new=1",
+                                 &ins, &outs, NULL);
+    if (e >= 0) e = avfilter_graph_config(p->graph, NULL);
+done:
+    avfilter_inout_free(&ins);
+    avfilter_inout_free(&outs);
+    if (e >= 0) p->w = w, p->h = h;
+    return e;
+}
+
+int ccpl__palette_quantize(ccpl__palette *p, const unsigned char *rgb, int w, int h, unsigned char *index,
+                           int stride, uint32_t pal[256]) {
+    int e;
+    if ((!p->graph || p->w != w || p->h != h) && (e = build(p, w, h)) < 0) return e;
+    av_frame_unref(p->in);
+    p->in->format = AV_PIX_FMT_RGB24;
+    p->in->width = w;
+    p->in->height = h;
+    if ((e = av_frame_get_buffer(p->in, 0)) < 0) return e;
+    for (int y = 0; y < h; y++)
+        memcpy(p->in->data[0] + (size_t)y * p->in->linesize[0], rgb + (size_t)y * w * 3, (size_t)w * 3);
+    p->in->pts = p->pts++;
+    if ((e = av_buffersrc_add_frame(p->src, p->in)) < 0) return e;
+    av_frame_unref(p->out);
+    if ((e = av_buffersink_get_frame(p->sink, p->out)) < 0) return e; /* EAGAIN: a frame held back */
+    for (int y = 0; y < h; y++)
+        memcpy(index + (size_t)y * stride, p->out->data[0] + (size_t)y * p->out->linesize[0], (size_t)w);
+    memcpy(pal, p->out->data[1], 256 * sizeof(uint32_t));
+    return 0;
 }

@@ -472,8 +472,12 @@ ccpl_status ccpl__video_writer_write_at(ccpl__video_writer *w, const ccpl_image 
     /* The encoder may still hold references to the previous frame's data. */
     if (av_frame_make_writable(w->yuv) < 0) return ccpl__fail(err, CCPL_E_NOMEM, "%s: out of memory", w->path);
     if (w->palette) {
-        ccpl__palette_quantize(w->palette, frame->data, frame->width, frame->height, w->yuv->data[0],
-                               w->yuv->linesize[0], (uint32_t *)w->yuv->data[1]);
+        char eb[128];
+        int e = ccpl__palette_quantize(w->palette, frame->data, frame->width, frame->height,
+                                       w->yuv->data[0], w->yuv->linesize[0], (uint32_t *)w->yuv->data[1]);
+        if (e < 0)
+            return ccpl__fail(err, e == AVERROR(ENOMEM) ? CCPL_E_NOMEM : CCPL_E_IO,
+                              "%s: GIF palette: %s", w->path, averr(e, eb, sizeof eb));
     } else {
         const uint8_t *src[4] = {frame->data, NULL, NULL, NULL};
         int src_stride[4] = {3 * frame->width, 0, 0, 0};
