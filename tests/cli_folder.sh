@@ -35,13 +35,14 @@ Image.new("L", (40, 30), 90).save(f"{d}/g_grey.png")
 img(33, 41, 9).convert("RGBA").save(f"{d}/g_alpha.png")
 open(f"{d}/g_jpeg_named.png", "wb").write(good_jpg)  # content decides
 open(f"{d}/g_png_named.jpg", "wb").write(good_png)
+# (distinct stems: two inputs named alike would write one result, refused)
 bad = {
-    "b_trunc.png": good_png[: len(good_png) // 2],
-    "b_trunc.jpg": good_jpg[: len(good_jpg) // 2],
-    "b_garbage.png": bytes((i * 37 + 11) % 256 for i in range(2000)),
-    "b_garbage.jpeg": b"\xff\xd8\xff" + bytes((i * 53 + 7) % 256 for i in range(2000)),
-    "b_empty.png": b"",
-    "b_empty.jpg": b"",
+    "b_trunc_p.png": good_png[: len(good_png) // 2],
+    "b_trunc_j.jpg": good_jpg[: len(good_jpg) // 2],
+    "b_garbage_p.png": bytes((i * 37 + 11) % 256 for i in range(2000)),
+    "b_garbage_j.jpeg": b"\xff\xd8\xff" + bytes((i * 53 + 7) % 256 for i in range(2000)),
+    "b_empty_p.png": b"",
+    "b_empty_j.jpg": b"",
     "b_text.jpg": b"not an image\n",
     # IHDR claims 60000x60000 with almost no data behind it
     "b_liar.png": b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0))

@@ -107,6 +107,33 @@ int cli_ensure_dir(const char *dir);
 int cli_is_dir(const char *path);
 int cli_is_file(const char *path);
 
+/* ---- shared model options (model_opts.c) ----
+ * stylize, video, eval image and serve take the same model options; each
+ * command puts the longopts entries it offers in its table and passes
+ * every option it does not handle itself to cli_model_option. */
+enum {
+    CLI_OPT_VGG = 0x1000, /* --vgg FILE */
+    CLI_OPT_DECODER,      /* --decoder FILE */
+    CLI_OPT_SCT,          /* --sct FILE */
+    CLI_OPT_MODELS,       /* --models DIR (repeatable) */
+    CLI_OPT_ENGINE,       /* --engine fast|ref */
+    CLI_OPT_MAX_PIXELS    /* --max-pixels N */
+};
+#define CLI_LONGOPT_VGG {"vgg", required_argument, 0, CLI_OPT_VGG}
+#define CLI_LONGOPT_FILES                                                              \
+    {"vgg", required_argument, 0, CLI_OPT_VGG},                                        \
+        {"decoder", required_argument, 0, CLI_OPT_DECODER},                            \
+        {"sct", required_argument, 0, CLI_OPT_SCT}
+#define CLI_LONGOPT_MODELS {"models", required_argument, 0, CLI_OPT_MODELS}
+#define CLI_LONGOPT_ENGINE {"engine", required_argument, 0, CLI_OPT_ENGINE}
+#define CLI_LONGOPT_MAX_PIXELS {"max-pixels", required_argument, 0, CLI_OPT_MAX_PIXELS}
+struct model_paths;
+/* 1: c was a shared model option and is recorded in mp / engine /
+ * max_pixels; 0: not one (the command's own); -1: a bad value (reported as
+ * a usage error). */
+int cli_model_option(const char *cmd, int c, const char *arg, struct model_paths *mp,
+                     ccpl_engine *engine, long long *max_pixels);
+
 /* Model files for a mode, found from explicit paths, the --models folders,
  * CCPL_MODELS (colon-separated) and the built-in folder, in that order.
  * On failure prints what is missing and where it was looked for. */

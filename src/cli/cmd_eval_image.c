@@ -213,7 +213,7 @@ done:
 }
 
 int eval_image(int argc, char **argv) {
-    enum { O_RESULT_DIR = 256, O_CONTENT_DIR, O_STYLE_DIR, O_VGG, O_MODELS, O_STYLE_SIZE, O_MAX_PIXELS };
+    enum { O_RESULT_DIR = 256, O_CONTENT_DIR, O_STYLE_DIR, O_STYLE_SIZE };
     static const struct option longopts[] = {
         {"result", required_argument, 0, 'r'},
         {"result-dir", required_argument, 0, O_RESULT_DIR},
@@ -222,11 +222,11 @@ int eval_image(int argc, char **argv) {
         {"style", required_argument, 0, 's'},
         {"style-dir", required_argument, 0, O_STYLE_DIR},
         {"style-size", required_argument, 0, O_STYLE_SIZE},
-        {"vgg", required_argument, 0, O_VGG},
-        {"models", required_argument, 0, O_MODELS},
         {"threads", required_argument, 0, 't'},
         {"mode", required_argument, 0, 'm'},
-        {"max-pixels", required_argument, 0, O_MAX_PIXELS},
+        CLI_LONGOPT_VGG,
+        CLI_LONGOPT_MODELS,
+        CLI_LONGOPT_MAX_PIXELS,
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -249,7 +249,6 @@ int eval_image(int argc, char **argv) {
         case O_RESULT_DIR: strlist_push(&o.result_dirs, optarg); break;
         case O_CONTENT_DIR: strlist_push(&o.content_dirs, optarg); break;
         case O_STYLE_DIR: strlist_push(&o.style_dirs, optarg); break;
-        case O_VGG: o.mp.vgg = optarg; break;
         case 'm':
             if (!strcmp(optarg, "art")) o.mode = CCPL_MODE_ART;
             else if (!strcmp(optarg, "photo")) o.mode = CCPL_MODE_PHOTO;
@@ -258,7 +257,6 @@ int eval_image(int argc, char **argv) {
                 goto done;
             }
             break;
-        case O_MODELS: strlist_push(&o.mp.dirs, optarg); break;
         case O_STYLE_SIZE:
             if (cli_parse_int(optarg, 0, MAX_SIDE, &o.style_size)) {
                 rc = cli_usage_error(cmd, "--style-size must be an integer in 0..%d, not '%s'", MAX_SIDE, optarg);
@@ -271,15 +269,21 @@ int eval_image(int argc, char **argv) {
                 goto done;
             }
             break;
-        case O_MAX_PIXELS:
-            if (cli_parse_max_pixels(cmd, optarg, &eval_max_pixels) != CLI_OK) {
+        case 'h': fputs(HELP_IMAGE, stdout); goto done;
+        case ':': rc = cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]); goto done;
+        default: {
+            ccpl_engine unused = CCPL_ENGINE_FAST; /* eval image offers no --engine */
+            const int r = cli_model_option(cmd, c, optarg, &o.mp, &unused, &eval_max_pixels);
+            if (r < 0) {
                 rc = CLI_USAGE;
                 goto done;
             }
+            if (r == 0) {
+                rc = cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+                goto done;
+            }
             break;
-        case 'h': fputs(HELP_IMAGE, stdout); goto done;
-        case ':': rc = cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]); goto done;
-        default: rc = cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]); goto done;
+        }
         }
     }
     if (optind < argc) {

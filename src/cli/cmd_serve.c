@@ -45,7 +45,7 @@ static const char *const HELP =
     "ones get 503. Exit status: 0 after a clean stop, 1 when it cannot start (no\n"
     "model at all, a model that does not load, the port in use), 2 bad usage.\n";
 
-enum { OPT_MODELS = 256, OPT_QUEUE, OPT_MAX_UPLOAD, OPT_MAX_PIXELS, OPT_TIMEOUT, OPT_CACHE, OPT_ENGINE };
+enum { OPT_QUEUE = 256, OPT_MAX_UPLOAD, OPT_TIMEOUT, OPT_CACHE };
 
 static const char *const MODE_NAME[SRV_N_MODES] = {"art", "photo"};
 
@@ -53,15 +53,15 @@ static int parse(int argc, char **argv, srv_config *cfg, model_paths *mp) {
     static const struct option longopts[] = {
         {"host", required_argument, 0, 'H'},
         {"port", required_argument, 0, 'p'},
-        {"models", required_argument, 0, OPT_MODELS},
         {"workers", required_argument, 0, 'w'},
         {"threads", required_argument, 0, 't'},
         {"queue", required_argument, 0, OPT_QUEUE},
         {"max-upload-mb", required_argument, 0, OPT_MAX_UPLOAD},
-        {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
         {"timeout", required_argument, 0, OPT_TIMEOUT},
         {"style-cache", required_argument, 0, OPT_CACHE},
-        {"engine", required_argument, 0, OPT_ENGINE},
+        CLI_LONGOPT_MODELS,
+        CLI_LONGOPT_ENGINE,
+        CLI_LONGOPT_MAX_PIXELS,
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *cmd = "serve";
@@ -75,7 +75,6 @@ static int parse(int argc, char **argv, srv_config *cfg, model_paths *mp) {
             if (cli_parse_int(optarg, 0, 65535, &cfg->port))
                 return cli_usage_error(cmd, "--port must be an integer in 0..65535, not '%s'", optarg);
             break;
-        case OPT_MODELS: strlist_push(&mp->dirs, optarg); break;
         case 'w':
             if (cli_parse_int(optarg, 1, 64, &cfg->workers))
                 return cli_usage_error(cmd, "--workers must be an integer in 1..64, not '%s'", optarg);
@@ -93,9 +92,6 @@ static int parse(int argc, char **argv, srv_config *cfg, model_paths *mp) {
                 return cli_usage_error(cmd, "--max-upload-mb must be an integer in 1..1024, not '%s'", optarg);
             cfg->max_upload_bytes = (size_t)v << 20;
             break;
-        case OPT_MAX_PIXELS:
-            if (cli_parse_max_pixels(cmd, optarg, &cfg->max_pixels) != CLI_OK) return CLI_USAGE;
-            break;
         case OPT_TIMEOUT:
             if (cli_parse_int(optarg, 1, 3600, &cfg->timeout_s))
                 return cli_usage_error(cmd, "--timeout must be an integer in 1..3600, not '%s'", optarg);
@@ -104,14 +100,15 @@ static int parse(int argc, char **argv, srv_config *cfg, model_paths *mp) {
             if (cli_parse_int(optarg, 0, 256, &cfg->style_cache))
                 return cli_usage_error(cmd, "--style-cache must be an integer in 0..256, not '%s'", optarg);
             break;
-        case OPT_ENGINE:
-            if (!strcmp(optarg, "fast")) cfg->engine = CCPL_ENGINE_FAST;
-            else if (!strcmp(optarg, "ref")) cfg->engine = CCPL_ENGINE_REF;
-            else return cli_usage_error(cmd, "--engine must be fast or ref, not '%s'", optarg);
-            break;
         case 'h': fputs(HELP, stdout); return -1;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        default: {
+            /* only the folder-wide model options: a file would not say its mode */
+            const int r = cli_model_option(cmd, c, optarg, mp, &cfg->engine, &cfg->max_pixels);
+            if (r < 0) return CLI_USAGE;
+            if (r == 0) return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            break;
+        }
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

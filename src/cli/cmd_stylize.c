@@ -94,12 +94,7 @@ static const char *const HELP =
 
 enum {
     OPT_CONTENT_DIR = 256,
-    OPT_ENGINE,
     OPT_STYLE_DIR,
-    OPT_VGG,
-    OPT_DECODER,
-    OPT_SCT,
-    OPT_MODELS,
     OPT_CONTENT_SIZE,
     OPT_STYLE_SIZE,
     OPT_CROP,
@@ -108,7 +103,6 @@ enum {
     OPT_EXT,
     OPT_JPEG_QUALITY,
     OPT_FULL_OUTPUT,
-    OPT_MAX_PIXELS,
     OPT_BACKGROUND,
     OPT_MASK,
     OPT_CONTENT_LABELS,
@@ -169,10 +163,6 @@ static int parse(int argc, char **argv, opts *o) {
         {"style", required_argument, 0, 's'},
         {"style-dir", required_argument, 0, OPT_STYLE_DIR},
         {"mode", required_argument, 0, 'm'},
-        {"vgg", required_argument, 0, OPT_VGG},
-        {"decoder", required_argument, 0, OPT_DECODER},
-        {"sct", required_argument, 0, OPT_SCT},
-        {"models", required_argument, 0, OPT_MODELS},
         {"content-size", required_argument, 0, OPT_CONTENT_SIZE},
         {"style-size", required_argument, 0, OPT_STYLE_SIZE},
         {"crop", no_argument, 0, OPT_CROP},
@@ -182,12 +172,10 @@ static int parse(int argc, char **argv, opts *o) {
         {"style-weights", required_argument, 0, 'w'},
         {"full-output", no_argument, 0, OPT_FULL_OUTPUT},
         {"threads", required_argument, 0, 't'},
-        {"engine", required_argument, 0, OPT_ENGINE},
         {"output", required_argument, 0, 'o'},
         {"output-dir", required_argument, 0, OPT_OUTPUT_DIR},
         {"ext", required_argument, 0, OPT_EXT},
         {"jpeg-quality", required_argument, 0, OPT_JPEG_QUALITY},
-        {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
         {"background", required_argument, 0, OPT_BACKGROUND},
         {"mask", required_argument, 0, OPT_MASK},
         {"content-labels", required_argument, 0, OPT_CONTENT_LABELS},
@@ -197,6 +185,10 @@ static int parse(int argc, char **argv, opts *o) {
         {"label-tolerance", required_argument, 0, OPT_LABEL_TOLERANCE},
         {"no-clobber", no_argument, 0, 'n'},
         {"quiet", no_argument, 0, 'q'},
+        CLI_LONGOPT_FILES,
+        CLI_LONGOPT_MODELS,
+        CLI_LONGOPT_ENGINE,
+        CLI_LONGOPT_MAX_PIXELS,
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -216,10 +208,6 @@ static int parse(int argc, char **argv, opts *o) {
             else if (!strcmp(optarg, "photo")) o->mode = CCPL_MODE_PHOTO;
             else return cli_usage_error(cmd, "--mode must be art or photo, not '%s'", optarg);
             break;
-        case OPT_VGG: o->mp.vgg = optarg; break;
-        case OPT_DECODER: o->mp.decoder = optarg; break;
-        case OPT_SCT: o->mp.sct = optarg; break;
-        case OPT_MODELS: strlist_push(&o->mp.dirs, optarg); break;
         case OPT_CONTENT_SIZE:
             if (cli_parse_int(optarg, 0, MAX_SIDE, &o->content_size))
                 return cli_usage_error(cmd, "--content-size must be an integer in 0..%d, not '%s'", MAX_SIDE, optarg);
@@ -243,11 +231,6 @@ static int parse(int argc, char **argv, opts *o) {
             }
             break;
         case OPT_FULL_OUTPUT: o->full_output = 1; break;
-        case OPT_ENGINE:
-            if (!strcmp(optarg, "fast")) o->engine = CCPL_ENGINE_FAST;
-            else if (!strcmp(optarg, "ref")) o->engine = CCPL_ENGINE_REF;
-            else return cli_usage_error(cmd, "--engine must be fast or ref, not '%s'", optarg);
-            break;
         case 't':
             if (cli_parse_int(optarg, 0, 1024, &o->threads))
                 return cli_usage_error(cmd, "--threads must be an integer in 0..1024, not '%s'", optarg);
@@ -262,9 +245,6 @@ static int parse(int argc, char **argv, opts *o) {
         case OPT_JPEG_QUALITY:
             if (cli_parse_int(optarg, 1, 100, &o->jpeg_quality))
                 return cli_usage_error(cmd, "--jpeg-quality must be an integer in 1..100, not '%s'", optarg);
-            break;
-        case OPT_MAX_PIXELS:
-            if (cli_parse_max_pixels(cmd, optarg, &o->max_pixels) != CLI_OK) return CLI_USAGE;
             break;
         case OPT_BACKGROUND:
             if (cli_set_background(cmd, optarg) != CLI_OK) return CLI_USAGE;
@@ -292,7 +272,12 @@ static int parse(int argc, char **argv, opts *o) {
         case 'q': o->quiet = 1; break;
         case 'h': fputs(HELP, stdout); return -1;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        default: {
+            const int r = cli_model_option(cmd, c, optarg, &o->mp, &o->engine, &o->max_pixels);
+            if (r < 0) return CLI_USAGE;
+            if (r == 0) return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            break;
+        }
         }
     }
     if (optind < argc)

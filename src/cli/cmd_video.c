@@ -91,7 +91,7 @@ static const char *const HELP =
     "Exit status: 0 written, 1 a file could not be read or written or the run was\n"
     "interrupted (no output video is left behind), 2 bad usage.\n";
 
-enum { OPT_VGG = 256, OPT_DECODER, OPT_SCT, OPT_MODELS, OPT_SIZE, OPT_STYLE_SIZE, OPT_PRESERVE, OPT_FPS, OPT_MAX, OPT_MAX_PIXELS, OPT_ENGINE,
+enum { OPT_SIZE = 256, OPT_STYLE_SIZE, OPT_PRESERVE, OPT_FPS, OPT_MAX,
        OPT_MASK, OPT_CONTENT_LABELS, OPT_STYLE_LABELS, OPT_LABEL_COLORS, OPT_LABEL_TOLERANCE };
 
 #define CMD "video"
@@ -136,20 +136,14 @@ static int parse(int argc, char **argv, opts *o) {
         {"style", required_argument, 0, 's'},
         {"output", required_argument, 0, 'o'},
         {"mode", required_argument, 0, 'm'},
-        {"vgg", required_argument, 0, OPT_VGG},
-        {"decoder", required_argument, 0, OPT_DECODER},
-        {"sct", required_argument, 0, OPT_SCT},
-        {"models", required_argument, 0, OPT_MODELS},
         {"size", required_argument, 0, OPT_SIZE},
         {"style-size", required_argument, 0, OPT_STYLE_SIZE},
         {"alpha", required_argument, 0, 'a'},
         {"preserve-color", no_argument, 0, OPT_PRESERVE},
         {"preserve-colour", no_argument, 0, OPT_PRESERVE},
         {"threads", required_argument, 0, 't'},
-        {"engine", required_argument, 0, OPT_ENGINE},
         {"fps", required_argument, 0, OPT_FPS},
         {"max-frames", required_argument, 0, OPT_MAX},
-        {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
         {"mask", required_argument, 0, OPT_MASK},
         {"content-labels", required_argument, 0, OPT_CONTENT_LABELS},
         {"style-labels", required_argument, 0, OPT_STYLE_LABELS},
@@ -158,6 +152,10 @@ static int parse(int argc, char **argv, opts *o) {
         {"label-tolerance", required_argument, 0, OPT_LABEL_TOLERANCE},
         {"no-clobber", no_argument, 0, 'n'},
         {"quiet", no_argument, 0, 'q'},
+        CLI_LONGOPT_FILES,
+        CLI_LONGOPT_MODELS,
+        CLI_LONGOPT_ENGINE,
+        CLI_LONGOPT_MAX_PIXELS,
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -174,10 +172,6 @@ static int parse(int argc, char **argv, opts *o) {
             else if (!strcmp(optarg, "photo")) o->mode = CCPL_MODE_PHOTO;
             else return cli_usage_error(CMD, "--mode must be art or photo, not '%s'", optarg);
             break;
-        case OPT_VGG: o->mp.vgg = optarg; break;
-        case OPT_DECODER: o->mp.decoder = optarg; break;
-        case OPT_SCT: o->mp.sct = optarg; break;
-        case OPT_MODELS: strlist_push(&o->mp.dirs, optarg); break;
         case OPT_SIZE:
             if (cli_parse_int(optarg, 0, MAX_SIDE, &o->size))
                 return cli_usage_error(CMD, "--size must be an integer in 0..%d, not '%s'", MAX_SIDE, optarg);
@@ -191,11 +185,6 @@ static int parse(int argc, char **argv, opts *o) {
                 return cli_usage_error(CMD, "--alpha must be a number in [0,1], not '%s'", optarg);
             break;
         case OPT_PRESERVE: o->preserve = 1; break;
-        case OPT_ENGINE:
-            if (!strcmp(optarg, "fast")) o->engine = CCPL_ENGINE_FAST;
-            else if (!strcmp(optarg, "ref")) o->engine = CCPL_ENGINE_REF;
-            else return cli_usage_error(CMD, "--engine must be fast or ref, not '%s'", optarg);
-            break;
         case 't':
             if (cli_parse_int(optarg, 0, 1024, &o->threads))
                 return cli_usage_error(CMD, "--threads must be an integer in 0..1024, not '%s'", optarg);
@@ -207,9 +196,6 @@ static int parse(int argc, char **argv, opts *o) {
         case OPT_MAX:
             if (cli_parse_int(optarg, 0, 2000000000, &o->max_frames))
                 return cli_usage_error(CMD, "--max-frames must be an integer >= 0, not '%s'", optarg);
-            break;
-        case OPT_MAX_PIXELS:
-            if (cli_parse_max_pixels(CMD, optarg, &o->max_pixels) != CLI_OK) return CLI_USAGE;
             break;
         case OPT_MASK: o->mask = optarg; break;
         case OPT_CONTENT_LABELS: o->content_labels = optarg; break;
@@ -226,7 +212,12 @@ static int parse(int argc, char **argv, opts *o) {
         case 'q': o->quiet = 1; break;
         case 'h': fputs(HELP, stdout); return -1;
         case ':': return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        default: {
+            const int r = cli_model_option(CMD, c, optarg, &o->mp, &o->engine, &o->max_pixels);
+            if (r < 0) return CLI_USAGE;
+            if (r == 0) return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+            break;
+        }
         }
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
