@@ -141,6 +141,15 @@ int cli_resize_image(const char *cmd, const char *path, ccpl_image *in, int size
     return CLI_FAIL;
 }
 
+int cli_load_resized(const char *cmd, const char *path, int size, int crop, long long max_pixels,
+                     ccpl_image *out) {
+    ccpl_image raw = {0};
+    if (cli_load_image(cmd, path, max_pixels, &raw) != CLI_OK) return CLI_FAIL;
+    const int rc = cli_resize_image(cmd, path, &raw, size, crop, max_pixels, out);
+    ccpl_image_free(&raw);
+    return rc;
+}
+
 int cli_output_exists(const char *cmd, const char *path) {
     struct stat st;
     if (lstat(path, &st) != 0) return 0;

@@ -64,6 +64,11 @@ int cli_load_image(const char *cmd, const char *path, long long max_pixels, ccpl
  * prints one line naming path on failure. in and out may be the same. */
 int cli_resize_image(const char *cmd, const char *path, ccpl_image *in, int size, int crop,
                      long long max_pixels, ccpl_image *out);
+/* cli_load_image then cli_resize_image (shorter side `size`, 0 keeps;
+ * crop: the centre size x size square), as stylize, video and eval prepare
+ * an input; one line naming path on failure. */
+int cli_load_resized(const char *cmd, const char *path, int size, int crop, long long max_pixels,
+                     ccpl_image *out);
 /* --no-clobber: when path exists prints "ccpl CMD: PATH: exists (--no-clobber)"
  * and returns 1; 0 otherwise. */
 int cli_output_exists(const char *cmd, const char *path);

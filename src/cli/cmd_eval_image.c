@@ -151,12 +151,9 @@ static int encode(const char *cmd, ccpl_model *m, const char *path, const ccpl__
 
 /* Loads path as 8 bits, resized (shorter side `size`, 0 keeps) to floats. */
 static int load_sized(const char *cmd, const char *path, int size, ccpl__act *a) {
-    ccpl_image raw = {0}, img = {0};
+    ccpl_image img = {0};
     memset(a, 0, sizeof *a);
-    if (cli_load_image(cmd, path, eval_max_pixels, &raw) != CLI_OK) return CLI_FAIL;
-    int rc = cli_resize_image(cmd, path, &raw, size, 0, eval_max_pixels, &img);
-    ccpl_image_free(&raw);
-    if (rc != CLI_OK) return CLI_FAIL;
+    if (cli_load_resized(cmd, path, size, 0, eval_max_pixels, &img) != CLI_OK) return CLI_FAIL;
     return eval_image_to_act(cmd, path, &img, a);
 }
 

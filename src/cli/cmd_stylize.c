@@ -326,11 +326,7 @@ typedef struct style_item {
 /* Loads path (refused over --max-pixels before decoding) and resizes it
  * (refused when the result would be over --max-pixels). */
 static int load_resized(const opts *o, const char *path, int size, int crop, ccpl_image *out) {
-    ccpl_image raw = {0};
-    if (cli_load_image("stylize", path, o->max_pixels, &raw) != CLI_OK) return CLI_FAIL;
-    int rc = cli_resize_image("stylize", path, &raw, size, crop, o->max_pixels, out);
-    ccpl_image_free(&raw);
-    return rc;
+    return cli_load_resized("stylize", path, size, crop, o->max_pixels, out);
 }
 
 /* Where the result of content with style (NULL: the mix) goes. */

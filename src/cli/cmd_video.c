@@ -324,12 +324,8 @@ static int source_next(source *s, ccpl_image *img, int *got) {
     }
     if (s->next >= s->files.n) return CLI_OK;
     s->name = s->files.items[s->next++];
-    ccpl_image raw = {0};
     ccpl_image_free(img);
-    if (cli_load_image(CMD, s->name, s->max_pixels, &raw) != CLI_OK) return CLI_FAIL;
-    int rc = cli_resize_image(CMD, s->name, &raw, s->size, 0, s->max_pixels, img);
-    ccpl_image_free(&raw);
-    if (rc != CLI_OK) return CLI_FAIL;
+    if (cli_load_resized(CMD, s->name, s->size, 0, s->max_pixels, img) != CLI_OK) return CLI_FAIL;
     if (s->even) crop_even(img);
     *got = 1;
     return CLI_OK;
