@@ -79,6 +79,7 @@ PY
 "$BIN" train --content-dir "$T/c" --style-dir "$T/s" --save-dir "$T/y" 2>/dev/null; [ $? -eq 2 ] && ok || bad "missing --vgg"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --crop-size 30 2>/dev/null; [ $? -eq 2 ] && ok || bad "crop not a multiple of 4"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --lr -1 2>/dev/null; [ $? -eq 2 ] && ok || bad "negative lr"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/y2" --load-size 32 --crop-size 16 2>/dev/null; [ $? -eq 2 ] && [ ! -e "$T/y2" ] && ok || bad "crop too small for the anchors: exit 2 and no save folder"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --resume --seed 4 --max-iter 6 2>"$T/err.txt"; [ $? -eq 2 ] && grep -q "resume.txt" "$T/err.txt" && ok || bad "resume with another seed: $(cat "$T/err.txt")"
 
 finish

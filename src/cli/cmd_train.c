@@ -208,6 +208,13 @@ int cmd_train(int argc, char **argv) {
     if (c.crop_size % mult)
         return cli_usage_error(cmd, "--crop-size must be a multiple of %d in %s mode", mult,
                                c.mode == CCPL_MODE_ART ? "art" : "photo");
+    {   /* checked here too (the trainer checks it), before the save folder is made */
+        const int smallest = c.crop_size / (c.mode == CCPL_MODE_ART ? 8 : 4);
+        if ((smallest - 2) * (smallest - 2) < c.loss.num_s)
+            return cli_usage_error(cmd, "--crop-size %d leaves %dx%d features at the deepest layer: too few "
+                                        "positions for %d anchors (--num-s)", c.crop_size, smallest, smallest,
+                                   c.loss.num_s);
+    }
     if (c.loss.num_l > (c.mode == CCPL_MODE_ART ? 4 : 3))
         return cli_usage_error(cmd, "--num-l is at most %d in this mode", c.mode == CCPL_MODE_ART ? 4 : 3);
     if (c.n_threads == 0) {
