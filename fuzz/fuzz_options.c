@@ -63,6 +63,25 @@ static int fuzz_parse_max_pixels(const char *cmd, const char *s, long long *out)
     return CLI_OK;
 }
 
+/* cli_model_option (model_opts.c) reports through the real cli_usage_error:
+   the same options, silently. */
+static int fuzz_model_option(const char *cmd, int c, const char *arg, model_paths *mp,
+                             ccpl_engine *engine, long long *max_pixels) {
+    switch (c) {
+    case CLI_OPT_VGG: mp->vgg = arg; return 1;
+    case CLI_OPT_DECODER: mp->decoder = arg; return 1;
+    case CLI_OPT_SCT: mp->sct = arg; return 1;
+    case CLI_OPT_MODELS: return strlist_push(&mp->dirs, arg) == 0 ? 1 : -1;
+    case CLI_OPT_ENGINE:
+        if (!strcmp(arg, "fast")) *engine = CCPL_ENGINE_FAST;
+        else if (!strcmp(arg, "ref")) *engine = CCPL_ENGINE_REF;
+        else return fuzz_usage_error(cmd, "--engine must be fast or ref, not '%s'", arg), -1;
+        return 1;
+    case CLI_OPT_MAX_PIXELS: return fuzz_parse_max_pixels(cmd, arg, max_pixels) == CLI_OK ? 1 : -1;
+    default: return 0;
+    }
+}
+
 #undef fprintf
 #undef fputs
 #define fprintf fuzz_fprintf
@@ -70,12 +89,14 @@ static int fuzz_parse_max_pixels(const char *cmd, const char *s, long long *out)
 #define cli_usage_error fuzz_usage_error
 #define cli_is_dir fuzz_is_dir
 #define cli_parse_max_pixels fuzz_parse_max_pixels
+#define cli_model_option fuzz_model_option
 #include "cli/cmd_stylize.c"
 #undef fprintf
 #undef fputs
 #undef cli_usage_error
 #undef cli_is_dir
 #undef cli_parse_max_pixels
+#undef cli_model_option
 
 #define MAX_ARGS 64
 
