@@ -155,6 +155,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     strlist_free(&o.contents);
     strlist_free(&o.styles);
     strlist_free(&o.mp.dirs);
+    strlist_free(&o.masks);
+    strlist_free(&o.style_labels);
     free(o.weights);
     free(buf);
     return 0;
