@@ -10,6 +10,7 @@
 
 #include "bench_util.h"
 
+#include "core/blas_threads.h"
 #include "train/train_model.h"
 
 static float *zeros(size_t n) { return calloc(n, sizeof(float)); }
@@ -94,7 +95,10 @@ int main(int argc, char **argv) {
         ccpl__losses L;
         const double t0 = bench_now();
         ccpl__net_refresh_fast(&m.dec); /* as the trainer does before each step */
-        if (ccpl__train_step(&m, c, s, B, anchors, &cfg, &g, &L, nt, &err) != CCPL_OK) {
+        ccpl__blas_use_threads(nt); /* as the trainer does */
+        const ccpl_status st = ccpl__train_step(&m, c, s, B, anchors, &cfg, &g, &L, nt, &err);
+        ccpl__blas_done_threads();
+        if (st != CCPL_OK) {
             fprintf(stderr, "bench_train: %s\n", err.message);
             return 1;
         }

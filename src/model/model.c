@@ -1,13 +1,13 @@
 /* model.c — loading the three checkpoints and the public stylization API. */
 #include "model/model.h"
 
-#include <cblas.h>
 #include <math.h>
-#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/blas_threads.h"
 #include "core/error.h"
 #include "io/image_internal.h"
 #include "model/arch.h"
@@ -40,52 +40,6 @@ ccpl_stylize_params ccpl_default_stylize_params(void) {
 const char *ccpl_model_error(const ccpl_model *m) { return m ? m->err.message : ""; }
 ccpl_status ccpl_model_status(const ccpl_model *m) { return m ? m->err.status : CCPL_E_INVALID_ARGUMENT; }
 ccpl_mode ccpl_model_mode(const ccpl_model *m) { return m->params.mode; }
-
-/* OpenBLAS's thread count is process-wide, so it is set at each entry point
- * to this model's count and held while the call runs: calls on models with
- * different counts never overlap (a waiting call lets the ones in flight
- * finish; calls with the same count run concurrently). Without this, one
- * model's call ran its sgemms with another model's count (results not
- * reproducible), and in the OpenMP build a count change frees OpenBLAS's
- * per-thread buffers while another call may be using them (its
- * adjust_thread_buffers). Setting the count again in every calling thread
- * also sets that thread's OpenMP thread count, which the OpenMP build of
- * OpenBLAS compares with its own (and resets it, buffers included, when
- * they differ). Every use_threads is paired with a done_threads. */
-static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t blas_cond = PTHREAD_COND_INITIALIZER;
-static int blas_active;  /* calls in flight */
-static int blas_waiting; /* calls waiting for another count */
-static int blas_threads; /* the count of the calls in flight */
-
-static _Thread_local int blas_depth; /* this thread's calls in flight (a
-                                        progress callback may call again) */
-
-static void use_threads(const ccpl_model *m) {
-    /* a nested call (from a progress callback) runs under the outer call's
-       count: waiting here for the outer call to finish would never end */
-    if (blas_depth++ > 0) return;
-    pthread_mutex_lock(&blas_lock);
-    /* a call waiting for a different count goes before new calls with the
-       current one, so a stream of same-count calls cannot starve it */
-    while (blas_active > 0 && (blas_threads != m->n_threads || blas_waiting > 0)) {
-        blas_waiting++;
-        pthread_cond_wait(&blas_cond, &blas_lock);
-        blas_waiting--;
-        if (blas_active == 0) break;
-    }
-    blas_active++;
-    blas_threads = m->n_threads;
-    openblas_set_num_threads(m->n_threads);
-    pthread_mutex_unlock(&blas_lock);
-}
-
-static void done_threads(void) {
-    if (--blas_depth > 0) return;
-    pthread_mutex_lock(&blas_lock);
-    if (--blas_active == 0) pthread_cond_broadcast(&blas_cond);
-    pthread_mutex_unlock(&blas_lock);
-}
 
 typedef struct want_ctx {
     const ccpl__net *nets[2];
@@ -218,9 +172,9 @@ size_t ccpl_model_release_memory(ccpl_model *m) {
 }
 
 ccpl_status ccpl__encode(ccpl_model *m, const ccpl__act *x, ccpl__act *last, ccpl__act *taps) {
-    use_threads(m);
+    ccpl__blas_use_threads(m->n_threads);
     ccpl_status st = ccpl__net_run(&m->enc, x, last, taps, m->n_threads, &m->progress, &m->err);
-    done_threads();
+    ccpl__blas_done_threads();
     return st;
 }
 
@@ -294,9 +248,9 @@ ccpl_style *ccpl__style_new_labels_chw(ccpl_model *m, const ccpl__act *style,
             return NULL;
         }
     }
-    use_threads(m);
+    ccpl__blas_use_threads(m->n_threads);
     ccpl_style *s = style_new_chw(m, style, color_ref, labels);
-    done_threads();
+    ccpl__blas_done_threads();
     return s;
 }
 
@@ -392,9 +346,9 @@ ccpl_status ccpl__stylize_spatial_chw(ccpl_model *m, const ccpl__act *content,
                                       ccpl__act *out) {
     memset(out, 0, sizeof *out);
     ccpl__clear(&m->err);
-    use_threads(m);
+    ccpl__blas_use_threads(m->n_threads);
     ccpl_status st = stylize_chw(m, content, styles, weights, n_styles, alpha, spatial, out);
-    done_threads();
+    ccpl__blas_done_threads();
     return st;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/blas_threads.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
@@ -650,9 +651,11 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         }
         ccpl__losses L;
         if (c->engine == CCPL_ENGINE_FAST) ccpl__net_refresh_fast(&m->dec);
-        if ((st = ccpl__train_step(m, contents, styles, c->batch, anchors, &c->loss, &t.grads, &L,
-                                   c->n_threads, err)) != CCPL_OK)
-            goto done;
+        ccpl__blas_use_threads(c->n_threads); /* OpenBLAS used one thread per core otherwise */
+        st = ccpl__train_step(m, contents, styles, c->batch, anchors, &c->loss, &t.grads, &L,
+                              c->n_threads, err);
+        ccpl__blas_done_threads();
+        if (st != CCPL_OK) goto done;
         const double lr = ccpl__adam_lr(&adam, iter);
         for (int i = 0; i < t.np; i++)
             if (t.ps[i].trainable)
