@@ -71,11 +71,11 @@ int main(int argc, char **argv) {
         const size_t c = (size_t)m.mlp[l].c, d = (size_t)m.mlp[l].d;
         g.mlp[l].w1 = zeros(c * c), g.mlp[l].b1 = zeros(c), g.mlp[l].w2 = zeros(d * c), g.mlp[l].b2 = zeros(d);
     }
-    ccpl__act *c = calloc((size_t)B, sizeof *c), *s = calloc((size_t)B, sizeof *s);
+    ccpl__tensor *c = calloc((size_t)B, sizeof *c), *s = calloc((size_t)B, sizeof *s);
     unsigned seed = 1;
     for (int n = 0; n < B; n++) {
-        ccpl__act_alloc(&c[n], 3, S, S, NULL);
-        ccpl__act_alloc(&s[n], 3, S, S, NULL);
+        ccpl__tensor_alloc(&c[n], 1, 3, S, S, NULL);
+        ccpl__tensor_alloc(&s[n], 1, 3, S, S, NULL);
         for (size_t i = 0; i < (size_t)3 * S * S; i++) {
             seed = seed * 1103515245u + 12345u;
             c[n].data[i] = (float)((seed >> 16) & 0xff) / 255.0f;

@@ -10,7 +10,7 @@
 #define NIMG 5
 
 /* Image i is a flat colour whose red channel is 40*i+20: a crop names its image. */
-static int which(const ccpl__act *a) { return (int)(a->data[0] * 255.0f + 0.5f - 20) / 40; }
+static int which(const ccpl__tensor *a) { return (int)(a->data[0] * 255.0f + 0.5f - 20) / 40; }
 
 int main(void) {
     char dir[2048], sub[2200], path[2400], cmd[2600];
@@ -50,7 +50,7 @@ int main(void) {
     if (!a) return tu_finish();
     /* 10 iterations x 2 = 20 draws = 4 passes of the 5 readable images */
     int seen[40], seen_style[40];
-    const ccpl__act *c, *s;
+    const ccpl__tensor *c, *s;
     float first[2][3 * 16 * 16];
     for (int it = 0; it < 10; it++) {
         CHECK(ccpl__loader_next(a, &c, &s, &err) == CCPL_OK, "%s", err.message);

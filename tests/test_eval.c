@@ -31,14 +31,14 @@ static double num(const char *key) {
     return t->data[0];
 }
 
-static void load_act(const char *name, ccpl__act *a) {
+static void load_act(const char *name, ccpl__tensor *a) {
     ccpl_image img = {0};
     ccpl_error err;
     if (ccpl_image_load(tu_path(dir, name), &img, &err) != CCPL_OK) {
         fprintf(stderr, "FAIL: %s\n", err.message);
         exit(1);
     }
-    ccpl__act_alloc(a, 3, img.height, img.width, NULL);
+    ccpl__tensor_alloc(a, 1, 3, img.height, img.width, NULL);
     ccpl__image_to_chw(&img, a->data);
     ccpl_image_free(&img);
 }
@@ -110,7 +110,7 @@ static void test_flo(void) {
 /* Warps src by the flow file and compares with the reference warp. */
 static void check_warp(const char *flo, const char *src_png, const char *key) {
     ccpl__flow f;
-    ccpl__act src;
+    ccpl__tensor src;
     ccpl_error err;
     char wk[16], vk[16];
     snprintf(wk, sizeof wk, "warp%s", key);
@@ -141,14 +141,14 @@ static void check_warp(const char *flo, const char *src_png, const char *key) {
     }
     free(out);
     free(valid);
-    ccpl__act_free(&src);
+    ccpl__tensor_free(&src);
     ccpl__flow_free(&f);
 }
 
 /* MSE of frame a vs frame b warped back by flo, with optional masks. */
 static double pair_mse(const char *a, const char *b, const char *flo, const char *occ, const char *inv) {
     ccpl__flow f;
-    ccpl__act fa, fb;
+    ccpl__tensor fa, fb;
     ccpl_error err;
     CHECK(ccpl__flo_load(tu_path(dir, flo), &f, &err) == CCPL_OK, "%s", err.message);
     load_act(a, &fa);
@@ -164,8 +164,8 @@ static double pair_mse(const char *a, const char *b, const char *flo, const char
     CHECK(n > 0, "%s: no valid pixel", flo);
     free(out);
     free(keep);
-    ccpl__act_free(&fa);
-    ccpl__act_free(&fb);
+    ccpl__tensor_free(&fa);
+    ccpl__tensor_free(&fb);
     ccpl__flow_free(&f);
     return m;
 }
@@ -194,7 +194,7 @@ static void test_temporal(void) {
             CHECK(s1 < 2e-5 && s2 < 2e-5 && l < 2e-5, "exact motion MSE %.3e %.3e %.3e", s1, s2, l);
     }
     /* a zero flow warps a frame onto itself exactly, every pixel valid */
-    ccpl__act a;
+    ccpl__tensor a;
     load_act("noisy/frame_0001.png", &a);
     const size_t HW = (size_t)a.w * a.h;
     float *flow = calloc(2 * HW, sizeof(float)), *out = malloc(sizeof(float) * 3 * HW);
@@ -212,12 +212,12 @@ static void test_temporal(void) {
     free(flow);
     free(out);
     free(keep);
-    ccpl__act_free(&a);
+    ccpl__tensor_free(&a);
 }
 
 static void test_ssim(void) {
     printf("SSIM\n");
-    ccpl__act r, c, n1, n2;
+    ccpl__tensor r, c, n1, n2;
     load_act("img/results/c1_stylized_s1.png", &r);
     load_act("img/content/c1.png", &c);
     load_act("noisy/frame_0001.png", &n1);
@@ -230,10 +230,10 @@ static void test_ssim(void) {
     check_rel("ssim noisy 1/2", ccpl__ssim(n1.data, n2.data, n1.h, n1.w, scratch), num("ssim_noisy12"));
     free(scratch);
     CHECK(isnan(ccpl__ssim(r.data, c.data, 10, 10, NULL)), "below 11x11: NaN");
-    ccpl__act_free(&r);
-    ccpl__act_free(&c);
-    ccpl__act_free(&n1);
-    ccpl__act_free(&n2);
+    ccpl__tensor_free(&r);
+    ccpl__tensor_free(&c);
+    ccpl__tensor_free(&n1);
+    ccpl__tensor_free(&n2);
 }
 
 static void test_losses(ccpl_mode mode) {
@@ -243,14 +243,14 @@ static void test_losses(ccpl_mode mode) {
     ccpl_model *m = ccpl__encoder_load(tu_path(dir, "vgg.pth"), mode, 2, &err);
     CHECK(m != NULL, "encoder load: %s", err.message);
     if (!m) return;
-    ccpl__act img[3], last, taps[3][4];
+    ccpl__tensor img[3], last, taps[3][4];
     memset(taps, 0, sizeof taps);
     const char *names[3] = {"img/results/c1_stylized_s1.png", "img/content/c1.png", "img/style/s1.png"};
     float *mean[3][4], *std[3][4];
     for (int i = 0; i < 3; i++) {
         load_act(names[i], &img[i]);
         CHECK(ccpl__encode(m, &img[i], &last, taps[i]) == CCPL_OK, "encode: %s", ccpl_model_error(m));
-        ccpl__act_free(&last);
+        ccpl__tensor_free(&last);
         for (int t = 0; t < nt; t++) {
             mean[i][t] = malloc(sizeof(float) * (size_t)taps[i][t].c);
             std[i][t] = malloc(sizeof(float) * (size_t)taps[i][t].c);
@@ -258,7 +258,7 @@ static void test_losses(ccpl_mode mode) {
                                    taps[i][t].h * taps[i][t].w, 1);
         }
     }
-    const ccpl__act *lr = &taps[0][nt - 1], *lcn = &taps[1][nt - 1];
+    const ccpl__tensor *lr = &taps[0][nt - 1], *lcn = &taps[1][nt - 1];
     CHECK(lr->c == (art ? 512 : 256), "last tap channels %d", lr->c);
     double lc = ccpl__mse(lr->data, lcn->data, (size_t)lr->c * lr->h * lr->w);
     double ls = 0;
@@ -273,9 +273,9 @@ static void test_losses(ccpl_mode mode) {
         check_rel("photo style loss (vs f64)", ls, num("style_loss_photo"));
     }
     for (int i = 0; i < 3; i++) {
-        ccpl__act_free(&img[i]);
+        ccpl__tensor_free(&img[i]);
         for (int t = 0; t < nt; t++) {
-            ccpl__act_free(&taps[i][t]);
+            ccpl__tensor_free(&taps[i][t]);
             free(mean[i][t]);
             free(std[i][t]);
         }

@@ -12,14 +12,14 @@
 
 static char mdir[4096], kdir[4096];
 
-static void load_act(const char *dir, const char *png, ccpl__act *a) {
+static void load_act(const char *dir, const char *png, ccpl__tensor *a) {
     ccpl_image img = {0};
     ccpl_error err;
     if (ccpl_image_load(tu_path(dir, png), &img, &err) != CCPL_OK) {
         fprintf(stderr, "FAIL: %s\n", err.message);
         exit(1);
     }
-    ccpl__act_alloc(a, 3, img.height, img.width, NULL);
+    ccpl__tensor_alloc(a, 1, 3, img.height, img.width, NULL);
     ccpl__image_to_chw(&img, a->data);
     ccpl_image_free(&img);
 }
@@ -46,7 +46,7 @@ static void load_grey(const char *png, ccpl_mask *mask, ccpl_labels *lab) {
     ccpl_image_free(&img);
 }
 
-static void compare(const ccpl__checkpoint *ref, const char *mode, const char *key, const ccpl__act *got) {
+static void compare(const ccpl__checkpoint *ref, const char *mode, const char *key, const ccpl__tensor *got) {
     const ccpl__tensor_entry *t = ccpl__checkpoint_find(ref, key);
     CHECK(t != NULL, "%s: expected tensor '%s' missing", mode, key);
     if (!t) return;
@@ -75,7 +75,7 @@ static void run_mode(ccpl_mode mode) {
     ccpl__checkpoint ref;
     CHECK(ccpl__checkpoint_load(tu_path(kdir, exp), NULL, NULL, &ref, &err) == CCPL_OK, "%s", err.message);
 
-    ccpl__act content, style, style2, fc = {0}, y = {0}, y2 = {0};
+    ccpl__tensor content, style, style2, fc = {0}, y = {0}, y2 = {0};
     load_act(mdir, "content.png", &content);
     load_act(mdir, "style.png", &style);
     load_act(mdir, "style2.png", &style2);
@@ -98,7 +98,7 @@ static void run_mode(ccpl_mode mode) {
         ccpl_style *pair[2] = {s1, s2};
         ccpl_spatial sp = ccpl_default_spatial();
         sp.masks = masks;
-        ccpl__act acc = {0};
+        ccpl__tensor acc = {0};
         CHECK(ccpl__sct_spatial(m, &fc, pair, NULL, 2, &sp, &acc) == CCPL_OK, "%s", ccpl_model_error(m));
         compare(&ref, mname, "mask_sct", &acc);
         unsigned char *lc = malloc((size_t)fc.h * fc.w);
@@ -109,19 +109,19 @@ static void run_mode(ccpl_mode mode) {
 
         CHECK(ccpl__stylize_spatial_chw(m, &content, pair, NULL, 2, 1.0f, &sp, &y) == CCPL_OK, "%s", ccpl_model_error(m));
         compare(&ref, mname, "out_mask2", &y);
-        ccpl__act_free(&y);
+        ccpl__tensor_free(&y);
         CHECK(ccpl__stylize_spatial_chw(m, &content, pair, NULL, 2, 0.6f, &sp, &y) == CCPL_OK, "%s", ccpl_model_error(m));
         compare(&ref, mname, "out_mask2_alpha", &y);
-        ccpl__act_free(&y);
+        ccpl__tensor_free(&y);
         ccpl_spatial sl = ccpl_default_spatial();
         sl.content_labels = &lab_c;
         CHECK(ccpl__stylize_spatial_chw(m, &content, &s1, NULL, 1, 1.0f, &sl, &y) == CCPL_OK, "%s", ccpl_model_error(m));
         compare(&ref, mname, "out_labels", &y);
-        ccpl__act_free(&y);
+        ccpl__tensor_free(&y);
         sl.masks = masks;
         CHECK(ccpl__stylize_spatial_chw(m, &content, pair, NULL, 2, 1.0f, &sl, &y) == CCPL_OK, "%s", ccpl_model_error(m));
         compare(&ref, mname, "out_labels_mask2", &y);
-        ccpl__act_free(&y);
+        ccpl__tensor_free(&y);
 
         /* one all-ones mask (any size of the content's aspect): bit for bit
            the unmasked result, for a style made with or without labels */
@@ -138,8 +138,8 @@ static void run_mode(ccpl_mode mode) {
                        !memcmp(y.data, y2.data, sizeof(float) * (size_t)y.c * y.h * y.w);
             CHECK(same, "%s: all-ones mask differs from the unmasked result (style %s labels)", mname, k ? "with" : "without");
             if (same) printf("  %-6s all-ones mask == unmasked, bit for bit (style %s labels)\n", mname, k ? "with" : "without");
-            ccpl__act_free(&y);
-            ccpl__act_free(&y2);
+            ccpl__tensor_free(&y);
+            ccpl__tensor_free(&y2);
         }
 
         /* bad arguments: one line, CCPL_E_INVALID_ARGUMENT */
@@ -195,10 +195,10 @@ static void run_mode(ccpl_mode mode) {
     free((void *)lab_c.data);
     free((void *)lab_s.data);
     free(none2);
-    ccpl__act_free(&fc);
-    ccpl__act_free(&content);
-    ccpl__act_free(&style);
-    ccpl__act_free(&style2);
+    ccpl__tensor_free(&fc);
+    ccpl__tensor_free(&content);
+    ccpl__tensor_free(&style);
+    ccpl__tensor_free(&style2);
     ccpl__checkpoint_free(&ref);
     ccpl_model_free(m);
 }

@@ -12,14 +12,14 @@
 static const ccpl__checkpoint *ref;
 
 /* An activation holding the (1,C,H,W) reference tensor `key` (a view). */
-static ccpl__act ref_act(const char *key) {
-    ccpl__act a = {0};
+static ccpl__tensor ref_act(const char *key) {
+    ccpl__tensor a = {0};
     const ccpl__tensor_entry *t = ccpl__checkpoint_find(ref, key);
     if (!t || t->ndim != 4) {
         fprintf(stderr, "FAIL: reference tensor %s missing\n", key);
         exit(1);
     }
-    a.c = (int)t->shape[1], a.h = (int)t->shape[2], a.w = (int)t->shape[3];
+    a.n = 1, a.c = (int)t->shape[1], a.h = (int)t->shape[2], a.w = (int)t->shape[3];
     a.data = t->data;
     return a;
 }
@@ -40,7 +40,7 @@ static void decoder_case(const char *dir) {
     ccpl__net net;
     ccpl__arch_decoder(&net, CCPL_MODE_ART);
     CHECK(ccpl__net_bind(&net, &ck, "dec.pth", "", "", &err) == CCPL_OK, "%s", err.message);
-    ccpl__act x = ref_act("dec_in"), R = ref_act("dec_R"), dx = {0};
+    ccpl__tensor x = ref_act("dec_in"), R = ref_act("dec_R"), dx = {0};
     ccpl__net_trace tr;
     CHECK(ccpl__net_forward_trace(&net, &x, &tr, NULL, 2, &err) == CCPL_OK, "%s", err.message);
     float *dw[CCPL__NET_MAX_OPS] = {0}, *db[CCPL__NET_MAX_OPS] = {0};
@@ -50,7 +50,7 @@ static void decoder_case(const char *dir) {
             dw[i] = calloc((size_t)cv->cout * cv->cin * cv->k * cv->k, sizeof(float));
             db[i] = calloc((size_t)cv->cout, sizeof(float));
         }
-    ccpl__act_alloc(&dx, x.c, x.h, x.w, NULL);
+    ccpl__tensor_alloc(&dx, 1, x.c, x.h, x.w, NULL);
     memset(dx.data, 0, sizeof(float) * (size_t)x.c * x.h * x.w);
     CHECK(ccpl__net_backward(&net, &tr, &R, NULL, &dx, dw, db, 2, &err) == CCPL_OK, "%s", err.message);
     compare("decoder d input", dx.data, "dec_din");
@@ -66,7 +66,7 @@ static void decoder_case(const char *dir) {
             free(dw[i]);
             free(db[i]);
         }
-    ccpl__act_free(&dx);
+    ccpl__tensor_free(&dx);
     ccpl__net_trace_free(&tr);
     ccpl__checkpoint_free(&ck);
 }
@@ -78,14 +78,14 @@ static void encoder_case(const char *dir) {
     ccpl__net net;
     ccpl__arch_encoder(&net, CCPL_MODE_ART);
     CHECK(ccpl__net_bind(&net, &ck, "enc.pth", "", "", &err) == CCPL_OK, "%s", err.message);
-    ccpl__act x = ref_act("enc_x"), dx = {0};
-    ccpl__act R[4] = {ref_act("enc_R1"), ref_act("enc_R2"), ref_act("enc_R3"), ref_act("enc_R4")};
-    const ccpl__act *taps[4];
+    ccpl__tensor x = ref_act("enc_x"), dx = {0};
+    ccpl__tensor R[4] = {ref_act("enc_R1"), ref_act("enc_R2"), ref_act("enc_R3"), ref_act("enc_R4")};
+    const ccpl__tensor *taps[4];
     ccpl__net_trace tr;
     CHECK(ccpl__net_forward_trace(&net, &x, &tr, taps, 2, &err) == CCPL_OK, "%s", err.message);
     for (int k = 0; k < 4; k++)
         CHECK(taps[k]->c == R[k].c && taps[k]->h == R[k].h && taps[k]->w == R[k].w, "tap %d shape", k);
-    ccpl__act_alloc(&dx, x.c, x.h, x.w, NULL);
+    ccpl__tensor_alloc(&dx, 1, x.c, x.h, x.w, NULL);
     memset(dx.data, 0, sizeof(float) * (size_t)x.c * x.h * x.w);
     /* frozen encoder: no weight gradients, only the input's; the last tap is
        the output, so its gradient enters as dout through the TAP op */
@@ -95,7 +95,7 @@ static void encoder_case(const char *dir) {
     CHECK(ccpl__net_backward(&net, &tr, NULL, R, &dx, NULL, NULL, 2, &err) == CCPL_OK, "%s", err.message);
     for (size_t i = 0; i < (size_t)x.c * x.h * x.w; i++) dx.data[i] *= 0.5f;
     compare("encoder d input, twice/2", dx.data, "enc_dx");
-    ccpl__act_free(&dx);
+    ccpl__tensor_free(&dx);
     ccpl__net_trace_free(&tr);
     ccpl__checkpoint_free(&ck);
 }

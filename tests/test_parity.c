@@ -21,20 +21,20 @@
 
 static const char *dir;
 
-static void load_act(const char *png, ccpl__act *a) {
+static void load_act(const char *png, ccpl__tensor *a) {
     ccpl_image img = {0};
     ccpl_error err;
     if (ccpl_image_load(tu_path(dir, png), &img, &err) != CCPL_OK) {
         fprintf(stderr, "FAIL: %s\n", err.message);
         exit(1);
     }
-    ccpl__act_alloc(a, 3, img.height, img.width, NULL);
+    ccpl__tensor_alloc(a, 1, 3, img.height, img.width, NULL);
     ccpl__image_to_chw(&img, a->data);
     ccpl_image_free(&img);
 }
 
 static void compare(const ccpl__checkpoint *ref, const char *mode, const char *key,
-                    const ccpl__act *got) {
+                    const ccpl__tensor *got) {
     const ccpl__tensor_entry *t = ccpl__checkpoint_find(ref, key);
     CHECK(t != NULL, "%s: expected tensor '%s' missing", mode, key);
     if (!t) return;
@@ -116,7 +116,7 @@ static void run_mode(ccpl_mode mode, const char *vgg, const char *fmt, ccpl_engi
     CHECK(ccpl__checkpoint_load(tu_path(dir, expected64), NULL, NULL, &ref64, &err) == CCPL_OK,
           "%s", err.message);
 
-    ccpl__act content, style, style2, small, fc = {0}, fs = {0}, taps[4] = {{0}}, y = {0};
+    ccpl__tensor content, style, style2, small, fc = {0}, fs = {0}, taps[4] = {{0}}, y = {0};
     load_act("content.png", &content);
     load_act("style.png", &style);
     load_act("style2.png", &style2);
@@ -134,27 +134,27 @@ static void run_mode(ccpl_mode mode, const char *vgg, const char *fmt, ccpl_engi
     ccpl_style *sp = ccpl__style_new_chw(m, &style, &content);
     CHECK(s1 && s2 && sp, "style: %s", ccpl_model_error(m));
     if (s1 && s2 && sp) {
-        ccpl__act g = {0};
+        ccpl__tensor g = {0};
         CHECK(ccpl__sct_apply(m, &fc, s1, &g) == CCPL_OK, "%s", ccpl_model_error(m));
         compare(&ref, label, "sct", &g); /* a view into the model's arena: not freed */
 
         CHECK(ccpl__stylize_chw(m, &content, &s1, NULL, 1, 1.0f, &y) == CCPL_OK, "%s", ccpl_model_error(m));
         compare(&ref, label, "out", &y);
-        ccpl__act_free(&y);
+        ccpl__tensor_free(&y);
         CHECK(ccpl__stylize_chw(m, &content, &s1, NULL, 1, 0.6f, &y) == CCPL_OK, "%s", ccpl_model_error(m));
         compare(&ref, label, "out_alpha", &y);
-        ccpl__act_free(&y);
+        ccpl__tensor_free(&y);
         ccpl_style *pair[2] = {s1, s2};
         const float w[2] = {0.3f, 0.7f};
         CHECK(ccpl__stylize_chw(m, &content, pair, w, 2, 1.0f, &y) == CCPL_OK, "%s", ccpl_model_error(m));
         compare(&ref, label, "out_interp", &y);
-        ccpl__act_free(&y);
+        ccpl__tensor_free(&y);
         CHECK(ccpl__stylize_chw(m, &content, &sp, NULL, 1, 1.0f, &y) == CCPL_OK, "%s", ccpl_model_error(m));
         compare(&ref, label, "out_preserve", &y);
-        ccpl__act_free(&y);
+        ccpl__tensor_free(&y);
         CHECK(ccpl__stylize_chw(m, &small, &s1, NULL, 1, 1.0f, &y) == CCPL_OK, "%s", ccpl_model_error(m));
         compare(&ref, label, "out_small", &y);
-        ccpl__act_free(&y);
+        ccpl__tensor_free(&y);
     }
     ccpl_style_free(s1);
     ccpl_style_free(s2);
@@ -211,13 +211,13 @@ static void run_mode(ccpl_mode mode, const char *vgg, const char *fmt, ccpl_engi
     ccpl_image_free(&simg);
     ccpl_image_free(&s2img);
 
-    for (int i = 0; i < 4; i++) ccpl__act_free(&taps[i]);
-    ccpl__act_free(&fc);
-    ccpl__act_free(&fs);
-    ccpl__act_free(&content);
-    ccpl__act_free(&style);
-    ccpl__act_free(&style2);
-    ccpl__act_free(&small);
+    for (int i = 0; i < 4; i++) ccpl__tensor_free(&taps[i]);
+    ccpl__tensor_free(&fc);
+    ccpl__tensor_free(&fs);
+    ccpl__tensor_free(&content);
+    ccpl__tensor_free(&style);
+    ccpl__tensor_free(&style2);
+    ccpl__tensor_free(&small);
     ccpl__checkpoint_free(&ref);
     ccpl__checkpoint_free(&ref64);
     ccpl_model_free(m);

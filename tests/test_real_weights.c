@@ -14,14 +14,14 @@
 static double reconstruct(const char *photo, const ccpl__net *enc, const ccpl__net *dec) {
     ccpl_image raw = {0}, img = {0}, out = {0};
     ccpl_error err;
-    ccpl__act x = {0}, f = {0}, y = {0};
+    ccpl__tensor x = {0}, f = {0}, y = {0};
     double psnr = -1;
     if (ccpl_image_load(photo, &raw, &err) != CCPL_OK ||
         ccpl_image_resize_shorter(&raw, 256, 1, &img, &err) != CCPL_OK) {
         CHECK(0, "%s", err.message);
         goto done;
     }
-    ccpl__act_alloc(&x, 3, img.height, img.width, NULL);
+    ccpl__tensor_alloc(&x, 1, 3, img.height, img.width, NULL);
     ccpl__image_to_chw(&img, x.data);
     CHECK(ccpl__net_run(enc, &x, &f, NULL, 2, NULL, &err) == CCPL_OK, "%s", err.message);
     CHECK(ccpl__net_run(dec, &f, &y, NULL, 2, NULL, &err) == CCPL_OK, "%s", err.message);
@@ -39,9 +39,9 @@ done:
     ccpl_image_free(&raw);
     ccpl_image_free(&img);
     ccpl_image_free(&out);
-    ccpl__act_free(&x);
-    ccpl__act_free(&f);
-    ccpl__act_free(&y);
+    ccpl__tensor_free(&x);
+    ccpl__tensor_free(&f);
+    ccpl__tensor_free(&y);
     return psnr;
 }
 

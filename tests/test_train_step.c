@@ -131,11 +131,11 @@ static void run(ccpl_mode mode, const char *dir, int fast) {
 
     /* the batch: views into the reference tensors */
     const ccpl__tensor_entry *ct = need(&r, "contents"), *stt = need(&r, "styles");
-    ccpl__act contents[2], styles[2];
+    ccpl__tensor contents[2], styles[2];
     for (int n = 0; n < 2; n++) {
-        contents[n].c = 3, contents[n].h = (int)ct->shape[2], contents[n].w = (int)ct->shape[3];
+        contents[n].n = 1, contents[n].c = 3, contents[n].h = (int)ct->shape[2], contents[n].w = (int)ct->shape[3];
         contents[n].data = ct->data + (size_t)n * 3 * contents[n].h * contents[n].w;
-        styles[n].c = 3, styles[n].h = (int)stt->shape[2], styles[n].w = (int)stt->shape[3];
+        styles[n].n = 1, styles[n].c = 3, styles[n].h = (int)stt->shape[2], styles[n].w = (int)stt->shape[3];
         styles[n].data = stt->data + (size_t)n * 3 * styles[n].h * styles[n].w;
     }
     int anchors_buf[CCPL__MAX_TAPS][16];

@@ -112,30 +112,30 @@ static int match_result(const char *cmd, const img_opts *o, const char *result, 
 /* Encoder taps of an (3,H,W) image plus per-tap mean/std (each (C)). */
 typedef struct feats {
     int n; /* taps used: 4 (art) or 3 (photo) */
-    ccpl__act taps[N_TAPS];
+    ccpl__tensor taps[N_TAPS];
     float *mean[N_TAPS], *std[N_TAPS];
 } feats;
 
 static void feats_free(feats *f) {
     for (int i = 0; i < N_TAPS; i++) {
-        ccpl__act_free(&f->taps[i]);
+        ccpl__tensor_free(&f->taps[i]);
         free(f->mean[i]);
         free(f->std[i]);
     }
     memset(f, 0, sizeof *f);
 }
 
-static int encode(const char *cmd, ccpl_model *m, const char *path, const ccpl__act *x, feats *f) {
-    ccpl__act last = {0};
+static int encode(const char *cmd, ccpl_model *m, const char *path, const ccpl__tensor *x, feats *f) {
+    ccpl__tensor last = {0};
     memset(f, 0, sizeof *f);
     f->n = ccpl_model_mode(m) == CCPL_MODE_ART ? 4 : 3;
     if (ccpl__encode(m, x, &last, f->taps) != CCPL_OK) {
         fprintf(stderr, "ccpl %s: %s: %s\n", cmd, path, ccpl_model_error(m));
         return CLI_FAIL;
     }
-    ccpl__act_free(&last);
+    ccpl__tensor_free(&last);
     for (int i = 0; i < f->n; i++) {
-        const ccpl__act *t = &f->taps[i];
+        const ccpl__tensor *t = &f->taps[i];
         f->mean[i] = malloc(sizeof(float) * (size_t)t->c);
         f->std[i] = malloc(sizeof(float) * (size_t)t->c);
         if (!f->mean[i] || !f->std[i] || t->h * t->w < 2) {
@@ -150,7 +150,7 @@ static int encode(const char *cmd, ccpl_model *m, const char *path, const ccpl__
 }
 
 /* Loads path as 8 bits, resized (shorter side `size`, 0 keeps) to floats. */
-static int load_sized(const char *cmd, const char *path, int size, ccpl__act *a) {
+static int load_sized(const char *cmd, const char *path, int size, ccpl__tensor *a) {
     ccpl_image img = {0};
     memset(a, 0, sizeof *a);
     if (cli_load_resized(cmd, path, size, 0, eval_max_pixels, &img) != CLI_OK) return CLI_FAIL;
@@ -163,7 +163,7 @@ typedef struct img_result {
 
 static int measure_image(const char *cmd, ccpl_model *m, const img_opts *o, const char *rpath,
                          const char *cpath, feats *sf, img_result *res) {
-    ccpl__act r = {0}, c = {0};
+    ccpl__tensor r = {0}, c = {0};
     feats rf, cf;
     memset(&rf, 0, sizeof rf);
     memset(&cf, 0, sizeof cf);
@@ -172,7 +172,7 @@ static int measure_image(const char *cmd, ccpl_model *m, const img_opts *o, cons
     if (eval_load_chw(cmd, rpath, &r) != CLI_OK || eval_load_chw(cmd, cpath, &c) != CLI_OK) goto done;
     if (c.w != r.w || c.h != r.h) {
         /* the content as stylize resized it: shorter side to the result's */
-        ccpl__act_free(&c);
+        ccpl__tensor_free(&c);
         if (load_sized(cmd, cpath, r.w < r.h ? r.w : r.h, &c) != CLI_OK) goto done;
         if (c.w != r.w || c.h != r.h) {
             fprintf(stderr, "ccpl %s: %s: result is %dx%d but its content %s is %dx%d at that scale (a cropped or --full-output result?)\n",
@@ -187,7 +187,7 @@ static int measure_image(const char *cmd, ccpl_model *m, const img_opts *o, cons
     }
     if (encode(cmd, m, rpath, &r, &rf) != CLI_OK || encode(cmd, m, cpath, &c, &cf) != CLI_OK)
         goto done;
-    const ccpl__act *a = &rf.taps[rf.n - 1], *b = &cf.taps[cf.n - 1];
+    const ccpl__tensor *a = &rf.taps[rf.n - 1], *b = &cf.taps[cf.n - 1];
     res->content = ccpl__mse(a->data, b->data, (size_t)a->c * a->h * a->w);
     res->style = 0;
     for (int i = 0; i < rf.n; i++)
@@ -204,8 +204,8 @@ done:
     free(scratch);
     feats_free(&rf);
     feats_free(&cf);
-    ccpl__act_free(&r);
-    ccpl__act_free(&c);
+    ccpl__tensor_free(&r);
+    ccpl__tensor_free(&c);
     return rc;
 }
 
@@ -351,17 +351,17 @@ int eval_image(int argc, char **argv) {
     for (int s = 0; s < o.styles.n; s++) {
         int used = 0;
         for (int i = 0; i < o.results.n; i++) used |= ci[i] >= 0 && si[i] == s;
-        ccpl__act x = {0};
+        ccpl__tensor x = {0};
         if (!used) continue;
         if (load_sized(cmd, o.styles.items[s], o.style_size, &x) == CLI_OK &&
             encode(cmd, m, o.styles.items[s], &x, &sf[s]) == CLI_OK) {
             style_ok[s] = 1;
             /* the style loss needs only each tap's mean and std: keeping the
                feature maps too cost ~200 MB per 512-pixel style */
-            for (int t = 0; t < sf[s].n; t++) ccpl__act_free(&sf[s].taps[t]);
+            for (int t = 0; t < sf[s].n; t++) ccpl__tensor_free(&sf[s].taps[t]);
         } else
             rc = CLI_FAIL;
-        ccpl__act_free(&x);
+        ccpl__tensor_free(&x);
     }
     printf("%-36s %-24s %-24s %-13s %-13s %-8s\n", "result", "content", "style", "content_loss",
            "style_loss", "SSIM");

@@ -247,7 +247,7 @@ static int apply_mask(const char *cmd, const char *path, int W, int H, unsigned 
 /* Measures one pair: *mse and the share of pixels kept. */
 static int measure_pair(const char *cmd, const numbered *frames, const pair *p, double *mse,
                         double *kept) {
-    ccpl__act f0 = {0}, f1 = {0}, warped = {0};
+    ccpl__tensor f0 = {0}, f1 = {0}, warped = {0};
     ccpl__flow flow = {0};
     unsigned char *keep = NULL;
     ccpl_error err;
@@ -260,14 +260,14 @@ static int measure_pair(const char *cmd, const numbered *frames, const pair *p, 
     if (eval_load_chw(cmd, a, &f0) != CLI_OK || eval_load_chw(cmd, b, &f1) != CLI_OK) goto done;
     const char *bad = f0.w != flow.w || f0.h != flow.h ? a : f1.w != flow.w || f1.h != flow.h ? b : NULL;
     if (bad) {
-        const ccpl__act *fb = bad == a ? &f0 : &f1;
+        const ccpl__tensor *fb = bad == a ? &f0 : &f1;
         fprintf(stderr, "ccpl %s: %s: frame is %dx%d but its flow %s is %dx%d (stylize at the flow's size, e.g. --content-size 0)\n",
                 cmd, bad, fb->w, fb->h, p->flow, flow.w, flow.h);
         goto done;
     }
     const size_t HW = (size_t)flow.w * flow.h;
     keep = malloc(HW);
-    if (!keep || ccpl__act_alloc(&warped, 3, flow.h, flow.w, &err) != CCPL_OK) {
+    if (!keep || ccpl__tensor_alloc(&warped, 1, 3, flow.h, flow.w, &err) != CCPL_OK) {
         fprintf(stderr, "ccpl %s: %s: out of memory\n", cmd, p->flow);
         goto done;
     }
@@ -285,9 +285,9 @@ static int measure_pair(const char *cmd, const numbered *frames, const pair *p, 
     rc = CLI_OK;
 done:
     ccpl__flow_free(&flow);
-    ccpl__act_free(&f0);
-    ccpl__act_free(&f1);
-    ccpl__act_free(&warped);
+    ccpl__tensor_free(&f0);
+    ccpl__tensor_free(&f1);
+    ccpl__tensor_free(&warped);
     free(keep);
     return rc;
 }

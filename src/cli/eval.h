@@ -15,9 +15,9 @@ extern long long eval_max_pixels;
  * missing or empty entry. */
 int eval_expand(const char *cmd, const char *opt, const strlist *in, int flo, strlist *out);
 /* An 8-bit image as a (3,H,W) float activation in [0,1]. */
-int eval_image_to_act(const char *cmd, const char *path, ccpl_image *img, ccpl__act *a);
+int eval_image_to_act(const char *cmd, const char *path, ccpl_image *img, ccpl__tensor *a);
 /* Loads path (within eval_max_pixels) as a (3,H,W) activation. */
-int eval_load_chw(const char *cmd, const char *path, ccpl__act *a);
+int eval_load_chw(const char *cmd, const char *path, ccpl__tensor *a);
 
 int eval_temporal(int argc, char **argv); /* cmd_eval_temporal.c */
 int eval_image(int argc, char **argv);    /* cmd_eval_image.c */

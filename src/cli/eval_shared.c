@@ -86,9 +86,9 @@ int eval_expand(const char *cmd, const char *opt, const strlist *in, int flo, st
 
 /* Loads an image as (3,H,W) floats in [0,1] (data allocated). */
 /* img (freed here) as a (3,H,W) activation in [0,1]. */
-int eval_image_to_act(const char *cmd, const char *path, ccpl_image *img, ccpl__act *a) {
+int eval_image_to_act(const char *cmd, const char *path, ccpl_image *img, ccpl__tensor *a) {
     ccpl_error err;
-    if (ccpl__act_alloc(a, 3, img->height, img->width, &err) != CCPL_OK) {
+    if (ccpl__tensor_alloc(a, 1, 3, img->height, img->width, &err) != CCPL_OK) {
         fprintf(stderr, "ccpl %s: %s: %s\n", cmd, path, err.message);
         ccpl_image_free(img);
         return CLI_FAIL;
@@ -98,7 +98,7 @@ int eval_image_to_act(const char *cmd, const char *path, ccpl_image *img, ccpl__
     return CLI_OK;
 }
 
-int eval_load_chw(const char *cmd, const char *path, ccpl__act *a) {
+int eval_load_chw(const char *cmd, const char *path, ccpl__tensor *a) {
     ccpl_image img = {0};
     memset(a, 0, sizeof *a);
     if (cli_load_image(cmd, path, eval_max_pixels, &img) != CLI_OK) return CLI_FAIL;

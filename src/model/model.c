@@ -171,7 +171,7 @@ size_t ccpl_model_release_memory(ccpl_model *m) {
     return n;
 }
 
-ccpl_status ccpl__encode(ccpl_model *m, const ccpl__act *x, ccpl__act *last, ccpl__act *taps) {
+ccpl_status ccpl__encode(ccpl_model *m, const ccpl__tensor *x, ccpl__tensor *last, ccpl__tensor *taps) {
     ccpl__blas_use_threads(m->n_threads);
     ccpl_status st = ccpl__net_run(&m->enc, x, last, taps, m->n_threads, &m->progress, &m->err);
     ccpl__blas_done_threads();
@@ -186,15 +186,15 @@ static ccpl_status check_side(ccpl_model *m, const char *what, int w, int h, int
     return CCPL_OK;
 }
 
-static ccpl_style *style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref,
+static ccpl_style *style_new_chw(ccpl_model *m, const ccpl__tensor *style, const ccpl__tensor *color_ref,
                                  const ccpl_labels *labels) {
-    ccpl__act recol = {0}, fs = {0};
-    const ccpl__act *input = style;
+    ccpl__tensor recol = {0}, fs = {0};
+    const ccpl__tensor *input = style;
     ccpl_style *s = NULL;
     if (check_side(m, "style image", style->w, style->h, ccpl_model_min_style_side(m)) != CCPL_OK)
         return NULL;
     if (color_ref) {
-        if (ccpl__act_alloc(&recol, style->c, style->h, style->w, &m->err) != CCPL_OK) return NULL;
+        if (ccpl__tensor_alloc(&recol, 1, style->c, style->h, style->w, &m->err) != CCPL_OK) return NULL;
         memcpy(recol.data, style->data, sizeof(float) * (size_t)style->c * style->h * style->w);
         if (ccpl__coral(recol.data, style->h, style->w, color_ref->data, color_ref->h,
                         color_ref->w, &m->err) != CCPL_OK)
@@ -224,16 +224,16 @@ static ccpl_style *style_new_chw(ccpl_model *m, const ccpl__act *style, const cc
         free(lab);
         if (lst != CCPL_OK) goto fail;
     }
-    ccpl__act_free(&recol);
+    ccpl__tensor_free(&recol);
     return s; /* fs is a view into the arena */
 fail:
-    ccpl__act_free(&recol);
+    ccpl__tensor_free(&recol);
     ccpl_style_free(s);
     return NULL;
 }
 
-ccpl_style *ccpl__style_new_labels_chw(ccpl_model *m, const ccpl__act *style,
-                                       const ccpl__act *color_ref, const ccpl_labels *labels) {
+ccpl_style *ccpl__style_new_labels_chw(ccpl_model *m, const ccpl__tensor *style,
+                                       const ccpl__tensor *color_ref, const ccpl_labels *labels) {
     ccpl__clear(&m->err);
     if (labels) {
         if (!labels->data || labels->width <= 0 || labels->height <= 0) {
@@ -254,7 +254,7 @@ ccpl_style *ccpl__style_new_labels_chw(ccpl_model *m, const ccpl__act *style,
     return s;
 }
 
-ccpl_style *ccpl__style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref) {
+ccpl_style *ccpl__style_new_chw(ccpl_model *m, const ccpl__tensor *style, const ccpl__tensor *color_ref) {
     return ccpl__style_new_labels_chw(m, style, color_ref, NULL);
 }
 
@@ -266,10 +266,10 @@ void ccpl_style_free(ccpl_style *s) {
     free(s);
 }
 
-static ccpl_status stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_style *const *styles,
+static ccpl_status stylize_chw(ccpl_model *m, const ccpl__tensor *content, ccpl_style *const *styles,
                                const float *weights, int n_styles, float alpha,
-                               const ccpl_spatial *spatial, ccpl__act *out) {
-    ccpl__act fc = {0}, acc = {0}, g = {0};
+                               const ccpl_spatial *spatial, ccpl__tensor *out) {
+    ccpl__tensor fc = {0}, acc = {0}, g = {0};
     ccpl_status st;
     if (!(alpha >= 0.0f && alpha <= 1.0f))
         return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "alpha must be in [0,1], got %g", alpha);
@@ -330,20 +330,20 @@ static ccpl_status stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_sty
         const size_t n = (size_t)acc.c * acc.h * acc.w;
         for (size_t k = 0; k < n; k++) acc.data[k] = acc.data[k] * alpha + fc.data[k] * (1.0f - alpha);
     }
-    ccpl__act y;
+    ccpl__tensor y;
     if ((st = ccpl__net_run_arena(&m->decoder, &acc, &m->arena, CCPL__SLOT_SCT_IN, &y, NULL,
                                   m->n_threads, &m->progress, &m->err)) != CCPL_OK)
         return st;
     /* the caller owns the result: the one copy of the call (3 x H x W) */
-    if ((st = ccpl__act_alloc(out, y.c, y.h, y.w, &m->err)) != CCPL_OK) return st;
+    if ((st = ccpl__tensor_alloc(out, 1, y.c, y.h, y.w, &m->err)) != CCPL_OK) return st;
     memcpy(out->data, y.data, sizeof(float) * (size_t)y.c * y.h * y.w);
     return CCPL_OK;
 }
 
-ccpl_status ccpl__stylize_spatial_chw(ccpl_model *m, const ccpl__act *content,
+ccpl_status ccpl__stylize_spatial_chw(ccpl_model *m, const ccpl__tensor *content,
                                       ccpl_style *const *styles, const float *weights,
                                       int n_styles, float alpha, const ccpl_spatial *spatial,
-                                      ccpl__act *out) {
+                                      ccpl__tensor *out) {
     memset(out, 0, sizeof *out);
     ccpl__clear(&m->err);
     ccpl__blas_use_threads(m->n_threads);
@@ -352,18 +352,18 @@ ccpl_status ccpl__stylize_spatial_chw(ccpl_model *m, const ccpl__act *content,
     return st;
 }
 
-ccpl_status ccpl__stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_style *const *styles,
-                              const float *weights, int n_styles, float alpha, ccpl__act *out) {
+ccpl_status ccpl__stylize_chw(ccpl_model *m, const ccpl__tensor *content, ccpl_style *const *styles,
+                              const float *weights, int n_styles, float alpha, ccpl__tensor *out) {
     return ccpl__stylize_spatial_chw(m, content, styles, weights, n_styles, alpha, NULL, out);
 }
 
 /* ---- public, 8-bit images ---- */
 
 static ccpl_status image_to_act(ccpl_model *m, const ccpl_image *img, const char *what,
-                                ccpl__act *a) {
+                                ccpl__tensor *a) {
     if (!img || !img->data || img->width <= 0 || img->height <= 0)
         return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "%s is empty", what);
-    ccpl_status st = ccpl__act_alloc(a, 3, img->height, img->width, &m->err);
+    ccpl_status st = ccpl__tensor_alloc(a, 1, 3, img->height, img->width, &m->err);
     if (st == CCPL_OK) ccpl__image_to_chw(img, a->data);
     return st;
 }
@@ -375,7 +375,7 @@ ccpl_style *ccpl_style_new(ccpl_model *m, const ccpl_image *style, const ccpl_im
 ccpl_style *ccpl_style_new_labels(ccpl_model *m, const ccpl_image *style,
                                   const ccpl_image *color_reference, const ccpl_labels *labels) {
     if (!m) return NULL;
-    ccpl__act s = {0}, c = {0};
+    ccpl__tensor s = {0}, c = {0};
     ccpl_style *out = NULL;
     ccpl__clear(&m->err);
     if (image_to_act(m, style, "style image", &s) != CCPL_OK) return NULL;
@@ -383,8 +383,8 @@ ccpl_style *ccpl_style_new_labels(ccpl_model *m, const ccpl_image *style,
         goto done;
     out = ccpl__style_new_labels_chw(m, &s, color_reference ? &c : NULL, labels);
 done:
-    ccpl__act_free(&s);
-    ccpl__act_free(&c);
+    ccpl__tensor_free(&s);
+    ccpl__tensor_free(&c);
     return out;
 }
 
@@ -405,7 +405,7 @@ ccpl_status ccpl_stylize_spatial(ccpl_model *m, const ccpl_image *content,
     ccpl_stylize_params sp = params ? *params : ccpl_default_stylize_params();
     m->progress.fn = m->params.progress;
     m->progress.user = m->params.progress_user_data;
-    ccpl__act c = {0}, y = {0};
+    ccpl__tensor c = {0}, y = {0};
     ccpl_status st = image_to_act(m, content, "content image", &c);
     if (st != CCPL_OK) return st;
     st = ccpl__stylize_spatial_chw(m, &c, styles, weights, n_styles, sp.alpha, spatial, &y);
@@ -415,7 +415,7 @@ ccpl_status ccpl_stylize_spatial(ccpl_model *m, const ccpl_image *content,
         st = ccpl_image_alloc(out, w, h, &m->err);
         if (st == CCPL_OK) ccpl__chw_to_image(y.data, y.h, y.w, out);
     }
-    ccpl__act_free(&c);
-    ccpl__act_free(&y);
+    ccpl__tensor_free(&c);
+    ccpl__tensor_free(&y);
     return st;
 }

@@ -40,24 +40,24 @@ struct ccpl_style {
 
 /* x (3,H,W) in [0,1] -> the encoder's taps (taps: NULL or room for 4; the
  * last one is also returned in *last). */
-ccpl_status ccpl__encode(ccpl_model *m, const ccpl__act *x, ccpl__act *last, ccpl__act *taps);
+ccpl_status ccpl__encode(ccpl_model *m, const ccpl__tensor *x, ccpl__tensor *last, ccpl__tensor *taps);
 
 /* Style features from a (3,Hs,Ws) float image; color_ref (3,H,W) or NULL. */
-ccpl_style *ccpl__style_new_chw(ccpl_model *m, const ccpl__act *style, const ccpl__act *color_ref);
+ccpl_style *ccpl__style_new_chw(ccpl_model *m, const ccpl__tensor *style, const ccpl__tensor *color_ref);
 
 /* Fills s->cov and s->smean from the style's last-tap features fs (c,Hs,Ws)
  * (fs must not live in the SCT_* slots). */
-ccpl_status ccpl__sct_style(ccpl_model *m, const ccpl__act *fs, ccpl_style *s);
+ccpl_status ccpl__sct_style(ccpl_model *m, const ccpl__tensor *fs, ccpl_style *s);
 
 /* SCT(fc, style) -> out (c,H,W), a view into the model's arena (slot
  * SCT_OUT; do not free it). fc must not live in the SCT_* slots. */
-ccpl_status ccpl__sct_apply(ccpl_model *m, const ccpl__act *fc, const ccpl_style *s,
-                            ccpl__act *out);
+ccpl_status ccpl__sct_apply(ccpl_model *m, const ccpl__tensor *fc, const ccpl_style *s,
+                            ccpl__tensor *out);
 
 /* Full pipeline on a (3,H,W) float content; *out is the decoder's output
  * before clamping, at the decoder's (padded-up) size. */
-ccpl_status ccpl__stylize_chw(ccpl_model *m, const ccpl__act *content, ccpl_style *const *styles,
-                              const float *weights, int n_styles, float alpha, ccpl__act *out);
+ccpl_status ccpl__stylize_chw(ccpl_model *m, const ccpl__tensor *content, ccpl_style *const *styles,
+                              const float *weights, int n_styles, float alpha, ccpl__tensor *out);
 
 /* ---- spatial control (sct_masked.c, docs/MASKS.md) ---- */
 
@@ -71,20 +71,20 @@ ccpl_status ccpl__mask_area_resize(float *out, int h, int w, const float *in, in
 /* Fills s's per-label statistics from the style features fs (c,Hs,Ws)
  * and the style's label map already at fs's grid, lab (Hs,Ws). fs must not
  * live in the SCT_* slots. */
-ccpl_status ccpl__sct_style_labels(ccpl_model *m, const ccpl__act *fs, const unsigned char *lab,
+ccpl_status ccpl__sct_style_labels(ccpl_model *m, const ccpl__tensor *fs, const unsigned char *lab,
                                    ccpl_style *s);
 
 /* Per-label SCT: lab (H,W) is the content's label map at fc's grid. out is a
  * view into the arena (slot SCT_OUT). */
-ccpl_status ccpl__sct_apply_labels(ccpl_model *m, const ccpl__act *fc, const unsigned char *lab,
-                                   const ccpl_style *s, ccpl__act *out);
+ccpl_status ccpl__sct_apply_labels(ccpl_model *m, const ccpl__tensor *fc, const unsigned char *lab,
+                                   const ccpl_style *s, ccpl__tensor *out);
 
 /* The spatially controlled mix of the styles' SCT outputs (before alpha),
  * for content features fc; *acc is a view into the arena (SCT_OUT or MIX).
  * spatial has masks and/or content_labels; arguments already validated. */
-ccpl_status ccpl__sct_spatial(ccpl_model *m, const ccpl__act *fc, ccpl_style *const *styles,
+ccpl_status ccpl__sct_spatial(ccpl_model *m, const ccpl__tensor *fc, ccpl_style *const *styles,
                               const float *weights, int n_styles, const ccpl_spatial *spatial,
-                              ccpl__act *acc);
+                              ccpl__tensor *acc);
 
 /* Validates spatial against the content size and styles (message in m->err). */
 ccpl_status ccpl__spatial_check(ccpl_model *m, int content_w, int content_h,
@@ -92,13 +92,13 @@ ccpl_status ccpl__spatial_check(ccpl_model *m, int content_w, int content_h,
                                 const ccpl_spatial *spatial);
 
 /* ccpl__stylize_chw with spatial control (spatial may be NULL). */
-ccpl_status ccpl__stylize_spatial_chw(ccpl_model *m, const ccpl__act *content,
+ccpl_status ccpl__stylize_spatial_chw(ccpl_model *m, const ccpl__tensor *content,
                                       ccpl_style *const *styles, const float *weights,
                                       int n_styles, float alpha, const ccpl_spatial *spatial,
-                                      ccpl__act *out);
+                                      ccpl__tensor *out);
 
 /* ccpl__style_new_chw with a style label map (labels may be NULL). */
-ccpl_style *ccpl__style_new_labels_chw(ccpl_model *m, const ccpl__act *style,
-                                       const ccpl__act *color_ref, const ccpl_labels *labels);
+ccpl_style *ccpl__style_new_labels_chw(ccpl_model *m, const ccpl__tensor *style,
+                                       const ccpl__tensor *color_ref, const ccpl_labels *labels);
 
 #endif

@@ -13,25 +13,6 @@
 #include "ops/pool.h"
 #include "ops/upsample.h"
 
-void ccpl__act_free(ccpl__act *a) {
-    if (!a) return;
-    free(a->data);
-    memset(a, 0, sizeof *a);
-}
-
-ccpl_status ccpl__act_alloc(ccpl__act *a, int c, int h, int w, ccpl_error *err) {
-    size_t n;
-    memset(a, 0, sizeof *a);
-    if (c <= 0 || h <= 0 || w <= 0 || !ccpl__mul4_ok(&n, (size_t)c, (size_t)h, (size_t)w, 1))
-        return ccpl__fail(err, CCPL_E_NOMEM, "activation of %d x %d x %d is too large", c, h, w);
-    a->data = ccpl__alloc_floats(n);
-    if (!a->data)
-        return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for a %d x %d x %d activation", c,
-                          h, w);
-    a->c = c, a->h = h, a->w = w;
-    return CCPL_OK;
-}
-
 int ccpl__net_n_convs(const ccpl__net *net) {
     int n = 0;
     for (int i = 0; i < net->n_ops; i++) n += net->ops[i].kind == CCPL__OP_CONV;
@@ -186,8 +167,8 @@ static size_t max_intermediate(const ccpl__net *net, int c, int h, int w, int la
     return m;
 }
 
-ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__act *x, ccpl__arena *ar,
-                                ccpl__slot out_slot, ccpl__act *out, ccpl__act *taps,
+ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,
+                                ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
                                 int n_threads, ccpl__progress *progress, ccpl_error *err) {
     int oc, oh, ow, n_taps = 0, last = -1;
     memset(out, 0, sizeof *out);
@@ -218,7 +199,7 @@ ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__act *x, ccpl__
         const ccpl__op *op = &net->ops[i];
         if (op->kind == CCPL__OP_TAP) {
             if (taps) {
-                if ((st = ccpl__act_alloc(&taps[n_taps], c, h, w, err)) != CCPL_OK) goto fail;
+                if ((st = ccpl__tensor_alloc(&taps[n_taps], 1, c, h, w, err)) != CCPL_OK) goto fail;
                 memcpy(taps[n_taps].data, src, sizeof(float) * (size_t)c * h * w);
             }
             n_taps++;
@@ -237,20 +218,20 @@ ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__act *x, ccpl__
         }
         src = dst;
     }
-    out->c = oc, out->h = oh, out->w = ow;
+    out->n = 1, out->c = oc, out->h = oh, out->w = ow;
     out->data = dst_out;
     return CCPL_OK;
 fail:
     if (taps)
-        for (int i = 0; i < n_taps; i++) ccpl__act_free(&taps[i]);
+        for (int i = 0; i < n_taps; i++) ccpl__tensor_free(&taps[i]);
     return st;
 }
 
-ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *out,
-                          ccpl__act *taps, int n_threads, ccpl__progress *progress,
+ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__tensor *x, ccpl__tensor *out,
+                          ccpl__tensor *taps, int n_threads, ccpl__progress *progress,
                           ccpl_error *err) {
     ccpl__arena ar;
-    ccpl__act view;
+    ccpl__tensor view;
     memset(&ar, 0, sizeof ar);
     memset(out, 0, sizeof *out);
     ccpl_status st = ccpl__net_run_arena(net, x, &ar, CCPL__SLOT_FEAT, &view, taps, n_threads,
@@ -258,7 +239,7 @@ ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *o
     if (st == CCPL_OK) {
         /* hand the output over without a copy: the slot's buffer becomes
          * the caller's (room for at least its floats) */
-        out->c = view.c, out->h = view.h, out->w = view.w;
+        out->n = 1, out->c = view.c, out->h = view.h, out->w = view.w;
         out->data = ar.buf[CCPL__SLOT_FEAT];
         ar.buf[CCPL__SLOT_FEAT] = NULL;
         ar.cap[CCPL__SLOT_FEAT] = 0;

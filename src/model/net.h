@@ -6,6 +6,7 @@
 
 #include "ccpl/ccpl.h"
 #include "core/arena.h"
+#include "core/tensor.h"
 #include "io/checkpoint.h"
 #include "ops/conv2d.h"
 
@@ -44,16 +45,6 @@ typedef struct ccpl__net {
     ccpl__op ops[CCPL__NET_MAX_OPS];
 } ccpl__net;
 
-/* An activation (C,H,W) owned by whoever holds it. */
-typedef struct ccpl__act {
-    int c, h, w;
-    float *data;
-} ccpl__act;
-
-void ccpl__act_free(ccpl__act *a);
-/* Allocates (c,h,w) floats, overflow-checked. */
-ccpl_status ccpl__act_alloc(ccpl__act *a, int c, int h, int w, ccpl_error *err);
-
 /* Progress across several runs: after each convolution done++ and fn is
  * called; a non-zero return cancels. */
 typedef struct ccpl__progress {
@@ -87,8 +78,8 @@ ccpl_status ccpl__net_check(const ccpl__net *net, int c, int h, int w, int *oc, 
 /* Runs net on x; *out receives the final activation (allocated). If taps is
  * non-NULL, taps[i] receives a copy of the i-th TAP (allocated; the caller
  * frees). progress may be NULL. */
-ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *out,
-                          ccpl__act *taps, int n_threads, ccpl__progress *progress,
+ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__tensor *x, ccpl__tensor *out,
+                          ccpl__tensor *taps, int n_threads, ccpl__progress *progress,
                           ccpl_error *err);
 
 /* ccpl__net_run with planned memory: the intermediate activations live in
@@ -98,8 +89,8 @@ ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__act *x, ccpl__act *o
  * a view into the arena (do not free it; valid until out_slot is asked for
  * again). x must not live in PING, PONG, SCRATCH or out_slot. taps (NULL or
  * room for the TAP count) receive allocated copies, as in ccpl__net_run. */
-ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__act *x, ccpl__arena *ar,
-                                ccpl__slot out_slot, ccpl__act *out, ccpl__act *taps,
+ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,
+                                ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
                                 int n_threads, ccpl__progress *progress, ccpl_error *err);
 
 /* The fast engine: precomputes Winograd weights for every 3x3 layer where

@@ -13,14 +13,13 @@
 
 void ccpl__net_trace_free(ccpl__net_trace *tr) {
     for (int i = 0; i <= tr->n_ops && i <= CCPL__NET_MAX_OPS; i++)
-        if (!tr->shared[i]) ccpl__act_free(&tr->a[i]);
+        if (!tr->shared[i]) ccpl__tensor_free(&tr->a[i]);
     memset(tr, 0, sizeof *tr);
 }
 
-static size_t act_size(const ccpl__act *a) { return (size_t)a->c * a->h * a->w; }
 
-ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__act *x,
-                                    ccpl__net_trace *tr, const ccpl__act **taps, int n_threads,
+ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__tensor *x,
+                                    ccpl__net_trace *tr, const ccpl__tensor **taps, int n_threads,
                                     ccpl_error *err) {
     ccpl_status st;
     float *scratch = NULL;
@@ -30,13 +29,13 @@ ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__act *x,
     tr->n_ops = net->n_ops;
     if ((st = ccpl__net_check(net, x->c, x->h, x->w, NULL, NULL, NULL, "input", err)) != CCPL_OK)
         return st;
-    if ((st = ccpl__act_alloc(&tr->a[0], x->c, x->h, x->w, err)) != CCPL_OK) return st;
-    memcpy(tr->a[0].data, x->data, sizeof(float) * act_size(x));
+    if ((st = ccpl__tensor_alloc(&tr->a[0], 1, x->c, x->h, x->w, err)) != CCPL_OK) return st;
+    memcpy(tr->a[0].data, x->data, sizeof(float) * ccpl__tensor_numel(x));
 
     for (int i = 0; i < net->n_ops; i++) {
         const ccpl__op *op = &net->ops[i];
-        const ccpl__act *in = &tr->a[i];
-        ccpl__act *out = &tr->a[i + 1];
+        const ccpl__tensor *in = &tr->a[i];
+        ccpl__tensor *out = &tr->a[i + 1];
         if (op->kind == CCPL__OP_TAP) { /* the output is the input, shared */
             *out = *in;
             tr->shared[i + 1] = 1;
@@ -55,7 +54,7 @@ ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__act *x,
         }
         int c = in->c, h = in->h, w = in->w;
         ccpl__op_out_shape(op, &c, &h, &w);
-        if ((st = ccpl__act_alloc(out, c, h, w, err)) != CCPL_OK) goto fail;
+        if ((st = ccpl__tensor_alloc(out, 1, c, h, w, err)) != CCPL_OK) goto fail;
         ccpl__op_forward(op, out->data, in->data, in->c, in->h, in->w, scratch, n_threads);
     }
     free(scratch);
@@ -67,18 +66,18 @@ fail:
 }
 
 /* A zeroed activation of a's shape. */
-static ccpl_status zeros_like(ccpl__act *g, const ccpl__act *a, ccpl_error *err) {
-    ccpl_status st = ccpl__act_alloc(g, a->c, a->h, a->w, err);
-    if (st == CCPL_OK) memset(g->data, 0, sizeof(float) * act_size(a));
+static ccpl_status zeros_like(ccpl__tensor *g, const ccpl__tensor *a, ccpl_error *err) {
+    ccpl_status st = ccpl__tensor_alloc(g, 1, a->c, a->h, a->w, err);
+    if (st == CCPL_OK) memset(g->data, 0, sizeof(float) * ccpl__tensor_numel(a));
     return st;
 }
 
 ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
-                               const ccpl__act *dout, const ccpl__act *dtaps, ccpl__act *dx,
+                               const ccpl__tensor *dout, const ccpl__tensor *dtaps, ccpl__tensor *dx,
                                float *const *dw, float *const *db, int n_threads,
                                ccpl_error *err) {
     ccpl_status st;
-    ccpl__act g = {0}, gin = {0}, gpre = {0};
+    ccpl__tensor g = {0}, gin = {0}, gpre = {0};
     float *scratch = NULL;
     size_t ns = 0;
     int tap = 0;
@@ -87,16 +86,16 @@ ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
     /* g: gradient of the current activation, starting at the output */
     if ((st = zeros_like(&g, &tr->a[net->n_ops], err)) != CCPL_OK) return st;
     if (dout) {
-        const size_t n = act_size(&g);
+        const size_t n = ccpl__tensor_numel(&g);
         for (size_t k = 0; k < n; k++) g.data[k] = dout->data[k];
     }
     for (int i = net->n_ops - 1; i >= 0; i--) {
         const ccpl__op *op = &net->ops[i];
-        const ccpl__act *in = &tr->a[i], *out = &tr->a[i + 1];
+        const ccpl__tensor *in = &tr->a[i], *out = &tr->a[i + 1];
         if (op->kind == CCPL__OP_TAP) {
             tap--;
             if (dtaps && dtaps[tap].data) {
-                const size_t n = act_size(&g);
+                const size_t n = ccpl__tensor_numel(&g);
                 for (size_t k = 0; k < n; k++) g.data[k] += dtaps[tap].data[k];
             }
             continue;
@@ -110,7 +109,7 @@ ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
             const float *gconv = g.data;
             if (cv->relu) { /* through the fused ReLU first */
                 if ((st = zeros_like(&gpre, out, err)) != CCPL_OK) goto done;
-                ccpl__relu_backward(gpre.data, g.data, out->data, act_size(out));
+                ccpl__relu_backward(gpre.data, g.data, out->data, ccpl__tensor_numel(out));
                 gconv = gpre.data;
             }
             const int fast_in = need_in && cv->wino_t; /* the input gradient on Winograd */
@@ -137,7 +136,7 @@ ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
                 ccpl__conv2d_backward(need_in && !fast_in ? gin.data : NULL, gw, gb, gconv, in->data,
                                       cv->w, 1, in->c, in->h, in->w, cv->cout, cv->k, cv->pad, pm,
                                       scratch, n_threads);
-            ccpl__act_free(&gpre);
+            ccpl__tensor_free(&gpre);
             break;
         }
         case CCPL__OP_POOL:
@@ -149,20 +148,20 @@ ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
             break;
         case CCPL__OP_TAP: break;
         }
-        ccpl__act_free(&g);
+        ccpl__tensor_free(&g);
         g = gin;
         memset(&gin, 0, sizeof gin);
         if (!need_in) break;
     }
     if (dx && g.data) {
-        const size_t n = act_size(dx);
+        const size_t n = ccpl__tensor_numel(dx);
         for (size_t k = 0; k < n; k++) dx->data[k] += g.data[k];
     }
     st = CCPL_OK;
 done:
-    ccpl__act_free(&g);
-    ccpl__act_free(&gin);
-    ccpl__act_free(&gpre);
+    ccpl__tensor_free(&g);
+    ccpl__tensor_free(&gin);
+    ccpl__tensor_free(&gpre);
     free(scratch);
     return st;
 }

@@ -10,7 +10,7 @@
  * input (shared, not copied). Owned by the trace. */
 typedef struct ccpl__net_trace {
     int n_ops;
-    ccpl__act a[CCPL__NET_MAX_OPS + 1];
+    ccpl__tensor a[CCPL__NET_MAX_OPS + 1];
     unsigned char shared[CCPL__NET_MAX_OPS + 1]; /* a[i] aliases a[i-1] */
 } ccpl__net_trace;
 
@@ -18,8 +18,8 @@ void ccpl__net_trace_free(ccpl__net_trace *tr);
 
 /* Runs net on x keeping every activation. taps (NULL or room for the net's
  * TAP count) receive views into the trace (not copies: do not free them). */
-ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__act *x,
-                                    ccpl__net_trace *tr, const ccpl__act **taps, int n_threads,
+ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__tensor *x,
+                                    ccpl__net_trace *tr, const ccpl__tensor **taps, int n_threads,
                                     ccpl_error *err);
 
 /* Backward through the traced pass. dout: gradient of the output (NULL: none,
@@ -30,7 +30,7 @@ ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__act *x,
  * the conv's weight/bias gradient buffers to accumulate into (NULL entries:
  * that layer frozen). */
 ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
-                               const ccpl__act *dout, const ccpl__act *dtaps, ccpl__act *dx,
+                               const ccpl__tensor *dout, const ccpl__tensor *dtaps, ccpl__tensor *dx,
                                float *const *dw, float *const *db, int n_threads,
                                ccpl_error *err);
 

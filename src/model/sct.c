@@ -8,9 +8,9 @@
 #include "ops/stats.h"
 
 /* Style side: smean = mean(fs); s' = snet(fs - smean) (32, M); cov = s' s'^T / M. */
-ccpl_status ccpl__sct_style(ccpl_model *m, const ccpl__act *fs, ccpl_style *s) {
+ccpl_status ccpl__sct_style(ccpl_model *m, const ccpl__tensor *fs, ccpl_style *s) {
     const int C = fs->c, HW = fs->h * fs->w;
-    ccpl__act centred = {fs->c, fs->h, fs->w, NULL}, sp = {0};
+    ccpl__tensor centred = {1, fs->c, fs->h, fs->w, NULL}, sp = {0};
     if (!(centred.data = ccpl__arena_get(&m->arena, CCPL__SLOT_SCT_IN, (size_t)C * HW)))
         return ccpl__fail(&m->err, CCPL_E_NOMEM, "out of memory for SCT");
     ccpl__mean_std_forward(s->smean, NULL, fs->data, 1, C, HW, m->n_threads);
@@ -25,10 +25,10 @@ ccpl_status ccpl__sct_style(ccpl_model *m, const ccpl__act *fs, ccpl_style *s) {
     return st;
 }
 
-ccpl_status ccpl__sct_apply(ccpl_model *m, const ccpl__act *fc, const ccpl_style *s,
-                            ccpl__act *out) {
+ccpl_status ccpl__sct_apply(ccpl_model *m, const ccpl__tensor *fc, const ccpl_style *s,
+                            ccpl__tensor *out) {
     const int C = fc->c, HW = fc->h * fc->w;
-    ccpl__act norm = {fc->c, fc->h, fc->w, NULL}, cp = {0}, g = {CCPL__SCT_K, fc->h, fc->w, NULL};
+    ccpl__tensor norm = {1, fc->c, fc->h, fc->w, NULL}, cp = {0}, g = {1, CCPL__SCT_K, fc->h, fc->w, NULL};
     float *mean = NULL, *std = NULL;
     ccpl_status st;
     memset(out, 0, sizeof *out);

@@ -72,7 +72,7 @@ ccpl_status ccpl__mask_area_resize(float *out, int h, int w, const float *in, in
 
 /* ---- style side ---- */
 
-ccpl_status ccpl__sct_style_labels(ccpl_model *m, const ccpl__act *fs, const unsigned char *lab,
+ccpl_status ccpl__sct_style_labels(ccpl_model *m, const ccpl__tensor *fs, const unsigned char *lab,
                                    ccpl_style *s) {
     const int C = fs->c, Hs = fs->h, Ws = fs->w, HW = Hs * Ws;
     int oh, ow;
@@ -99,7 +99,7 @@ ccpl_status ccpl__sct_style_labels(ccpl_model *m, const ccpl__act *fs, const uns
         free(sel);
         return ccpl__fail(&m->err, CCPL_E_NOMEM, "out of memory for per-label style statistics");
     }
-    ccpl__act centred = {C, Hs, Ws, NULL}, sp = {0};
+    ccpl__tensor centred = {1, C, Hs, Ws, NULL}, sp = {0};
     for (int l = 0; l < 256 && st == CCPL_OK; l++) {
         const int k = s->label_slot[l];
         if (k < 0) continue;
@@ -140,13 +140,13 @@ ccpl_status ccpl__sct_style_labels(ccpl_model *m, const ccpl__act *fs, const uns
 
 /* ---- content side ---- */
 
-ccpl_status ccpl__sct_apply_labels(ccpl_model *m, const ccpl__act *fc, const unsigned char *lab,
-                                   const ccpl_style *s, ccpl__act *out) {
+ccpl_status ccpl__sct_apply_labels(ccpl_model *m, const ccpl__tensor *fc, const unsigned char *lab,
+                                   const ccpl_style *s, ccpl__tensor *out) {
     const int C = fc->c, HW = fc->h * fc->w;
     long cnt[256] = {0};
     int group[256]; /* label -> index of its own statistics, -1: whole image */
     int n_grp = 0;
-    ccpl__act norm = {C, fc->h, fc->w, NULL}, cp = {0}, g = {K, fc->h, fc->w, NULL};
+    ccpl__tensor norm = {1, C, fc->h, fc->w, NULL}, cp = {0}, g = {1, K, fc->h, fc->w, NULL};
     ccpl_status st = CCPL_OK;
     memset(out, 0, sizeof *out);
     for (int i = 0; i < HW; i++) cnt[lab[i]]++;
@@ -267,15 +267,15 @@ ccpl_status ccpl__spatial_check(ccpl_model *m, int cw, int ch, ccpl_style *const
     return CCPL_OK;
 }
 
-ccpl_status ccpl__sct_spatial(ccpl_model *m, const ccpl__act *fc, ccpl_style *const *styles,
+ccpl_status ccpl__sct_spatial(ccpl_model *m, const ccpl__tensor *fc, ccpl_style *const *styles,
                               const float *weights, int n_styles, const ccpl_spatial *sp,
-                              ccpl__act *acc) {
+                              ccpl__tensor *acc) {
     const int C = fc->c, H = fc->h, W = fc->w, HW = H * W;
     const size_t n = (size_t)C * HW;
     unsigned char *lab = NULL;
     float *mk = NULL, *cover = NULL;
     ccpl_status st = CCPL_OK;
-    ccpl__act g = {0};
+    ccpl__tensor g = {0};
     memset(acc, 0, sizeof *acc);
     if (sp->content_labels) {
         const ccpl_labels *l = sp->content_labels;

@@ -118,7 +118,7 @@ static void make_perm(seq *q, long pass) {
 }
 
 typedef struct ccpl__batchbuf {
-    ccpl__act c[64], s[64];
+    ccpl__tensor c[64], s[64];
     ccpl_status status;
     char message[512];
 } batchbuf;
@@ -142,7 +142,7 @@ struct ccpl__loader {
 };
 
 /* Loads draw d of set q into out (3,crop,crop); skips unreadable files. */
-static ccpl_status load_draw(ccpl__loader *l, seq *q, int set_id, uint64_t d, ccpl__act *out,
+static ccpl_status load_draw(ccpl__loader *l, seq *q, int set_id, uint64_t d, ccpl__tensor *out,
                              ccpl_error *err) {
     const int n = q->set->n, L = l->cfg.load_size, S = l->cfg.crop_size;
     const long pass = (long)(d / (uint64_t)n);
@@ -260,8 +260,8 @@ ccpl__loader *ccpl__loader_new(const ccpl__image_set *content, const ccpl__image
     }
     for (int b = 0; b < 2 && ok; b++)
         for (int j = 0; j < cfg->batch && ok; j++)
-            ok = ccpl__act_alloc(&l->buf[b].c[j], 3, cfg->crop_size, cfg->crop_size, NULL) == CCPL_OK &&
-                 ccpl__act_alloc(&l->buf[b].s[j], 3, cfg->crop_size, cfg->crop_size, NULL) == CCPL_OK;
+            ok = ccpl__tensor_alloc(&l->buf[b].c[j], 1, 3, cfg->crop_size, cfg->crop_size, NULL) == CCPL_OK &&
+                 ccpl__tensor_alloc(&l->buf[b].s[j], 1, 3, cfg->crop_size, cfg->crop_size, NULL) == CCPL_OK;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     if (!ok || pthread_create(&l->thread, NULL, worker, l) != 0) {
@@ -273,8 +273,8 @@ ccpl__loader *ccpl__loader_new(const ccpl__image_set *content, const ccpl__image
     return l;
 }
 
-ccpl_status ccpl__loader_next(ccpl__loader *l, const ccpl__act **contents,
-                              const ccpl__act **styles, ccpl_error *err) {
+ccpl_status ccpl__loader_next(ccpl__loader *l, const ccpl__tensor **contents,
+                              const ccpl__tensor **styles, ccpl_error *err) {
     pthread_mutex_lock(&l->mu);
     if (l->held >= 0) { /* give back the batch trained last */
         l->held = -1;
@@ -324,8 +324,8 @@ void ccpl__loader_free(ccpl__loader *l) {
     pthread_cond_destroy(&l->cv);
     for (int b = 0; b < 2; b++)
         for (int j = 0; j < 64; j++) {
-            ccpl__act_free(&l->buf[b].c[j]);
-            ccpl__act_free(&l->buf[b].s[j]);
+            ccpl__tensor_free(&l->buf[b].c[j]);
+            ccpl__tensor_free(&l->buf[b].s[j]);
         }
     for (int k = 0; k < 2; k++) {
         free(l->sq[k].perm);

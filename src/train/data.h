@@ -48,8 +48,8 @@ ccpl__loader *ccpl__loader_new(const ccpl__image_set *content, const ccpl__image
 /* Waits for the next batch; contents and styles (batch each) then point to
  * the loader's buffers, valid until the next call. Fails when a set has no
  * readable image left to draw. */
-ccpl_status ccpl__loader_next(ccpl__loader *l, const ccpl__act **contents,
-                              const ccpl__act **styles, ccpl_error *err);
+ccpl_status ccpl__loader_next(ccpl__loader *l, const ccpl__tensor **contents,
+                              const ccpl__tensor **styles, ccpl_error *err);
 
 /* Unreadable files met so far, and the last such message. */
 int ccpl__loader_skipped(ccpl__loader *l, char *last_message, size_t n);

@@ -31,13 +31,13 @@ void ccpl__sct_trace_free(ccpl__sct_trace *tr);
 
 /* out (C,H,W) = uncompress(cov(snet(fs - mean fs)) . cnet((fc - mean)/std)) + mean fs.
  * out is allocated. */
-ccpl_status ccpl__sct_train_forward(const ccpl__sct_nets *sct, const ccpl__act *fc,
-                                    const ccpl__act *fs, ccpl__act *out, ccpl__sct_trace *tr,
+ccpl_status ccpl__sct_train_forward(const ccpl__sct_nets *sct, const ccpl__tensor *fc,
+                                    const ccpl__tensor *fs, ccpl__tensor *out, ccpl__sct_trace *tr,
                                     int n_threads, ccpl_error *err);
 
 /* Accumulates the SCT parameter gradients of dout (C,H,W). */
 ccpl_status ccpl__sct_train_backward(const ccpl__sct_nets *sct, const ccpl__sct_trace *tr,
-                                     const ccpl__act *dout, const ccpl__sct_grads *g,
+                                     const ccpl__tensor *dout, const ccpl__sct_grads *g,
                                      int n_threads, ccpl_error *err);
 
 #endif

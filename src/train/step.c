@@ -6,21 +6,20 @@
 #include "core/error.h"
 #include "ops/stats.h"
 
-static size_t act_size(const ccpl__act *a) { return (size_t)a->c * a->h * a->w; }
 
 /* One sample: forward through SCT, decoder and encoder with traces, the three
  * losses, and the backward into g. Each loss's gradient is scaled by its
  * weight / N so that the sums over samples are the batch means' gradients. */
-static ccpl_status sample_step(const ccpl__train_model *m, const ccpl__act *content,
-                               const ccpl__act *style, int N, const int *const *anchors,
+static ccpl_status sample_step(const ccpl__train_model *m, const ccpl__tensor *content,
+                               const ccpl__tensor *style, int N, const int *const *anchors,
                                const ccpl__loss_config *cfg, const ccpl__train_grads *g,
                                ccpl__losses *acc, int nt, ccpl_error *err) {
     const int T = m->n_taps;
-    ccpl__act fc[CCPL__MAX_TAPS] = {{0}}, fs[CCPL__MAX_TAPS] = {{0}}, last_c = {0}, last_s = {0};
-    ccpl__act t = {0}, dt = {0}, dimg = {0}, dG[CCPL__MAX_TAPS] = {{0}};
+    ccpl__tensor fc[CCPL__MAX_TAPS] = {{0}}, fs[CCPL__MAX_TAPS] = {{0}}, last_c = {0}, last_s = {0};
+    ccpl__tensor t = {0}, dt = {0}, dimg = {0}, dG[CCPL__MAX_TAPS] = {{0}};
     ccpl__sct_trace st_tr;
     ccpl__net_trace dec_tr, enc_tr;
-    const ccpl__act *G[CCPL__MAX_TAPS];
+    const ccpl__tensor *G[CCPL__MAX_TAPS];
     float *smean = NULL, *sstd = NULL;
     ccpl_status st;
     memset(&st_tr, 0, sizeof st_tr);
@@ -39,13 +38,13 @@ static ccpl_status sample_step(const ccpl__train_model *m, const ccpl__act *cont
         (st = ccpl__net_forward_trace(enc_nb, &dec_tr.a[dec_tr.n_ops], &enc_tr, G, nt, err)) != CCPL_OK)
         goto done;
     for (int l = 0; l < T; l++) {
-        if ((st = ccpl__act_alloc(&dG[l], G[l]->c, G[l]->h, G[l]->w, err)) != CCPL_OK) goto done;
-        memset(dG[l].data, 0, sizeof(float) * act_size(G[l]));
+        if ((st = ccpl__tensor_alloc(&dG[l], 1, G[l]->c, G[l]->h, G[l]->w, err)) != CCPL_OK) goto done;
+        memset(dG[l].data, 0, sizeof(float) * ccpl__tensor_numel(G[l]));
     }
 
     /* content loss at the last tap, against the content's features */
     acc->content += ccpl__content_loss(dG[T - 1].data, G[T - 1]->data, fc[T - 1].data,
-                                       act_size(G[T - 1]), cfg->content_weight / N) / N;
+                                       ccpl__tensor_numel(G[T - 1]), cfg->content_weight / N) / N;
     /* style loss over all taps */
     for (int l = 0; l < T; l++) {
         const int C = fs[l].c, HWs = fs[l].h * fs[l].w;
@@ -77,27 +76,27 @@ static ccpl_status sample_step(const ccpl__train_model *m, const ccpl__act *cont
     }
 
     /* backward: frozen encoder -> image -> decoder -> SCT */
-    const ccpl__act *img = &dec_tr.a[dec_tr.n_ops];
-    if ((st = ccpl__act_alloc(&dimg, img->c, img->h, img->w, err)) != CCPL_OK ||
-        (st = ccpl__act_alloc(&dt, t.c, t.h, t.w, err)) != CCPL_OK)
+    const ccpl__tensor *img = &dec_tr.a[dec_tr.n_ops];
+    if ((st = ccpl__tensor_alloc(&dimg, 1, img->c, img->h, img->w, err)) != CCPL_OK ||
+        (st = ccpl__tensor_alloc(&dt, 1, t.c, t.h, t.w, err)) != CCPL_OK)
         goto done;
-    memset(dimg.data, 0, sizeof(float) * act_size(img));
-    memset(dt.data, 0, sizeof(float) * act_size(&t));
+    memset(dimg.data, 0, sizeof(float) * ccpl__tensor_numel(img));
+    memset(dt.data, 0, sizeof(float) * ccpl__tensor_numel(&t));
     if ((st = ccpl__net_backward(enc_nb, &enc_tr, NULL, dG, &dimg, NULL, NULL, nt, err)) != CCPL_OK ||
         (st = ccpl__net_backward(&m->dec, &dec_tr, &dimg, NULL, &dt, g->dec_w, g->dec_b, nt, err)) != CCPL_OK ||
         (st = ccpl__sct_train_backward(&m->sct, &st_tr, &dt, &g->sct, nt, err)) != CCPL_OK)
         goto done;
 done:
     for (int l = 0; l < CCPL__MAX_TAPS; l++) {
-        ccpl__act_free(&fc[l]);
-        ccpl__act_free(&fs[l]);
-        ccpl__act_free(&dG[l]);
+        ccpl__tensor_free(&fc[l]);
+        ccpl__tensor_free(&fs[l]);
+        ccpl__tensor_free(&dG[l]);
     }
-    ccpl__act_free(&last_c);
-    ccpl__act_free(&last_s);
-    ccpl__act_free(&t);
-    ccpl__act_free(&dt);
-    ccpl__act_free(&dimg);
+    ccpl__tensor_free(&last_c);
+    ccpl__tensor_free(&last_s);
+    ccpl__tensor_free(&t);
+    ccpl__tensor_free(&dt);
+    ccpl__tensor_free(&dimg);
     ccpl__sct_trace_free(&st_tr);
     ccpl__net_trace_free(&dec_tr);
     ccpl__net_trace_free(&enc_tr);
@@ -106,8 +105,8 @@ done:
     return st;
 }
 
-ccpl_status ccpl__train_step(const ccpl__train_model *m, const ccpl__act *contents,
-                             const ccpl__act *styles, int N, const int *const *anchors,
+ccpl_status ccpl__train_step(const ccpl__train_model *m, const ccpl__tensor *contents,
+                             const ccpl__tensor *styles, int N, const int *const *anchors,
                              const ccpl__loss_config *cfg, const ccpl__train_grads *g,
                              ccpl__losses *out, int n_threads, ccpl_error *err) {
     memset(out, 0, sizeof *out);

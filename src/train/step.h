@@ -48,8 +48,8 @@ typedef struct ccpl__losses {
  * images share one size) and their gradients, ADDED to g. anchors[l] holds
  * num_s (row, column) pairs for tapped layer l (only the last num_l layers
  * are read). */
-ccpl_status ccpl__train_step(const ccpl__train_model *m, const ccpl__act *contents,
-                             const ccpl__act *styles, int N, const int *const *anchors,
+ccpl_status ccpl__train_step(const ccpl__train_model *m, const ccpl__tensor *contents,
+                             const ccpl__tensor *styles, int N, const int *const *anchors,
                              const ccpl__loss_config *cfg, const ccpl__train_grads *g,
                              ccpl__losses *out, int n_threads, ccpl_error *err);
 

@@ -639,7 +639,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
     long last_saved = iter;
 
     while (iter < c->max_iter) {
-        const ccpl__act *contents, *styles;
+        const ccpl__tensor *contents, *styles;
         st = ccpl__loader_next(loader, &contents, &styles, err);
         report_skips(c, loader, &reported);
         if (st != CCPL_OK) goto done;
