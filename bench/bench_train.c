@@ -49,14 +49,12 @@ int main(int argc, char **argv) {
     }
     ccpl__net enc_fast = m.enc;
     if (!(argc == 8 && !strcmp(argv[7], "ref"))) {
-        if (ccpl__net_prepare_fast(&enc_fast, &err) != CCPL_OK ||
-            ccpl__net_prepare_fast_backward(&enc_fast, &err) != CCPL_OK) {
+        if (ccpl__net_set_backend(&enc_fast, &ccpl__backend_fast, 1, &err) != CCPL_OK) {
             fprintf(stderr, "bench_train: %s\n", err.message);
             return 1;
         }
         m.enc_frozen = &enc_fast;
-        if (ccpl__net_prepare_fast(&m.dec, &err) != CCPL_OK ||
-            ccpl__net_prepare_fast_backward(&m.dec, &err) != CCPL_OK) {
+        if (ccpl__net_set_backend(&m.dec, &ccpl__backend_fast, 1, &err) != CCPL_OK) {
             fprintf(stderr, "bench_train: %s\n", err.message);
             return 1;
         }
@@ -94,7 +92,7 @@ int main(int argc, char **argv) {
     for (int r = 0; r < runs; r++) {
         ccpl__losses L;
         const double t0 = bench_now();
-        ccpl__net_refresh_fast(&m.dec); /* as the trainer does before each step */
+        ccpl__net_refresh(&m.dec); /* as the trainer does before each step */
         ccpl__blas_use_threads(nt); /* as the trainer does */
         const ccpl_status st = ccpl__train_step(&m, c, s, B, anchors, &cfg, &g, &L, nt, &err);
         ccpl__blas_done_threads();

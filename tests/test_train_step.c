@@ -107,12 +107,10 @@ static void run(ccpl_mode mode, const char *dir, int fast) {
     ccpl__net enc_fast = m.enc;
     head_tol = fast ? HEAD_TOL_FAST : TOL;
     if (fast) {
-        CHECK(ccpl__net_prepare_fast(&enc_fast, &err) == CCPL_OK &&
-                  ccpl__net_prepare_fast_backward(&enc_fast, &err) == CCPL_OK,
+        CHECK(ccpl__net_set_backend(&enc_fast, &ccpl__backend_fast, 1, &err) == CCPL_OK,
               "%s", err.message);
         m.enc_frozen = &enc_fast;
-        CHECK(ccpl__net_prepare_fast(&m.dec, &err) == CCPL_OK &&
-                  ccpl__net_prepare_fast_backward(&m.dec, &err) == CCPL_OK,
+        CHECK(ccpl__net_set_backend(&m.dec, &ccpl__backend_fast, 1, &err) == CCPL_OK,
               "%s", err.message);
     }
 

@@ -20,7 +20,7 @@ static void add_op(ccpl__net *net, ccpl__op_kind kind) {
 }
 
 void ccpl__arch_encoder(ccpl__net *net, ccpl_mode mode) {
-    net->n_ops = 0;
+    memset(net, 0, sizeof *net); /* no ops, the reference backend */
     add_conv(net, 0, 3, 3, 1, 0, 0); /* RGB[0,1] -> BGR*255 - mean, no ReLU */
     add_conv(net, 2, 3, 64, 3, 1, 1);
     add_op(net, CCPL__OP_TAP); /* relu1_1 */
@@ -42,7 +42,7 @@ void ccpl__arch_encoder(ccpl__net *net, ccpl_mode mode) {
 }
 
 void ccpl__arch_decoder(ccpl__net *net, ccpl_mode mode) {
-    net->n_ops = 0;
+    memset(net, 0, sizeof *net); /* no ops, the reference backend */
     if (mode == CCPL_MODE_ART) {
         add_conv(net, 1, 512, 256, 3, 1, 1);
         add_op(net, CCPL__OP_UPSAMPLE);
@@ -60,7 +60,7 @@ void ccpl__arch_decoder(ccpl__net *net, ccpl_mode mode) {
 }
 
 void ccpl__arch_cnet(ccpl__net *net, ccpl_mode mode) {
-    net->n_ops = 0;
+    memset(net, 0, sizeof *net); /* no ops, the reference backend */
     if (mode == CCPL_MODE_ART) {
         add_conv(net, 0, 512, 256, 1, 0, 1);
         add_conv(net, 2, 256, 128, 1, 0, 1);
@@ -72,7 +72,7 @@ void ccpl__arch_cnet(ccpl__net *net, ccpl_mode mode) {
 }
 
 void ccpl__arch_snet(ccpl__net *net, ccpl_mode mode) {
-    net->n_ops = 0;
+    memset(net, 0, sizeof *net); /* no ops, the reference backend */
     if (mode == CCPL_MODE_ART) {
         add_conv(net, 0, 512, 256, 3, 0, 1); /* no padding */
         add_conv(net, 2, 256, 128, 3, 0, 1);

@@ -145,8 +145,8 @@ ccpl_model *ccpl_model_load(const char *vgg_path, const char *decoder_path,
         (st = ccpl__checkpoint_load(sct_path, want_tensor, &ws, &m->sct, err)) != CCPL_OK ||
         (st = bind_file(m, CCPL__ROLE_SCT, &m->sct, sct_path, err)) != CCPL_OK ||
         (p.engine == CCPL_ENGINE_FAST &&
-         ((st = ccpl__net_prepare_fast(&m->enc, err)) != CCPL_OK ||
-          (st = ccpl__net_prepare_fast(&m->decoder, err)) != CCPL_OK))) {
+         ((st = ccpl__net_set_backend(&m->enc, &ccpl__backend_fast, 0, err)) != CCPL_OK ||
+          (st = ccpl__net_set_backend(&m->decoder, &ccpl__backend_fast, 0, err)) != CCPL_OK))) {
         ccpl_model_free(m);
         return NULL;
     }

@@ -7,11 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "ops/conv2d_direct.h"
-#include "ops/conv2d_winograd.h"
-#include "ops/conv2d_winograd_backward.h"
 #include "ops/pool.h"
-#include "ops/upsample.h"
 
 int ccpl__net_n_convs(const ccpl__net *net) {
     int n = 0;
@@ -45,57 +41,34 @@ ccpl_status ccpl__net_check(const ccpl__net *net, int c, int h, int w, int *oc, 
     return CCPL_OK;
 }
 
-ccpl_status ccpl__net_prepare_fast(ccpl__net *net, ccpl_error *err) {
+ccpl_status ccpl__net_set_backend(ccpl__net *net, const ccpl__backend *be, int training,
+                                  ccpl_error *err) {
+    ccpl__net_release(net);
+    net->be = be;
+    if (!be || !be->prepare) return CCPL_OK;
     for (int i = 0; i < net->n_ops; i++) {
-        ccpl__conv *cv = &net->ops[i].conv;
         if (net->ops[i].kind != CCPL__OP_CONV) continue;
-        cv->direct = ccpl__direct_suits(cv->cin, cv->cout, cv->k, cv->pad);
-        if (cv->wino || !ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad)) continue;
-        if (!(cv->wino = ccpl__alloc_floats(ccpl__winograd_weight_floats(cv->cout, cv->cin)))) {
+        ccpl_status st = be->prepare(&net->ops[i].conv, training, err);
+        if (st != CCPL_OK) {
             ccpl__net_release(net);
-            return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the fast engine's weights");
-        }
-        ccpl__winograd_weight_transform(cv->wino, cv->w, cv->cout, cv->cin);
-    }
-    return CCPL_OK;
-}
-
-ccpl_status ccpl__net_prepare_fast_backward(ccpl__net *net, ccpl_error *err) {
-    for (int i = 0; i < net->n_ops; i++) {
-        ccpl__conv *cv = &net->ops[i].conv;
-        /* the input gradient is a convolution from cout to cin channels */
-        if (net->ops[i].kind != CCPL__OP_CONV || cv->wino_t ||
-            !ccpl__winograd_suits(cv->cout, cv->cin, cv->k, cv->pad))
-            continue;
-        if (!(cv->wino_t = ccpl__alloc_floats(ccpl__winograd_bwd_weight_floats(cv->cout, cv->cin))) ||
-            ccpl__winograd_bwd_weight_transform(cv->wino_t, cv->w, cv->cout, cv->cin) != 0) {
-            ccpl__net_release(net);
-            return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the fast engine's weights");
+            return st;
         }
     }
     return CCPL_OK;
 }
 
-void ccpl__net_refresh_fast(ccpl__net *net) {
-    for (int i = 0; i < net->n_ops; i++) {
-        ccpl__conv *cv = &net->ops[i].conv;
-        if (net->ops[i].kind != CCPL__OP_CONV) continue;
-        if (cv->wino) ccpl__winograd_weight_transform(cv->wino, cv->w, cv->cout, cv->cin);
-        /* (a failed allocation inside leaves the previous step's weights:
-           the transform's temporary is 9*cin*cout floats) */
-        if (cv->wino_t) (void)ccpl__winograd_bwd_weight_transform(cv->wino_t, cv->w, cv->cout, cv->cin);
-    }
+void ccpl__net_refresh(ccpl__net *net) {
+    if (!net->be || !net->be->refresh) return;
+    for (int i = 0; i < net->n_ops; i++)
+        if (net->ops[i].kind == CCPL__OP_CONV) net->be->refresh(&net->ops[i].conv);
 }
 
 void ccpl__net_release(ccpl__net *net) {
     for (int i = 0; i < net->n_ops; i++)
-        if (net->ops[i].kind == CCPL__OP_CONV) {
-            free(net->ops[i].conv.wino);
-            net->ops[i].conv.wino = NULL;
-            free(net->ops[i].conv.wino_t);
-            net->ops[i].conv.wino_t = NULL;
-            net->ops[i].conv.direct = 0;
-        }
+        if (net->ops[i].kind == CCPL__OP_CONV && net->ops[i].conv.prep && net->be &&
+            net->be->release)
+            net->be->release(&net->ops[i].conv);
+    net->be = NULL;
 }
 
 void ccpl__op_out_shape(const ccpl__op *op, int *c, int *h, int *w) {
@@ -111,77 +84,100 @@ void ccpl__op_out_shape(const ccpl__op *op, int *c, int *h, int *w) {
     }
 }
 
-size_t ccpl__op_scratch_floats(const ccpl__op *op, int h, int w, int n_threads) {
+size_t ccpl__op_scratch_floats(const ccpl__backend *be, const ccpl__op *op, int h, int w,
+                               int n_threads) {
     if (op->kind != CCPL__OP_CONV) return 0;
-    const ccpl__conv *cv = &op->conv;
-    if (cv->wino) return ccpl__winograd_scratch_floats(cv->cin, cv->cout, h, w, n_threads);
-    if (cv->direct) return ccpl__direct_scratch_floats(cv->cout, w, n_threads);
-    return ccpl__conv2d_scratch_floats(cv->cin, h, w, cv->k, cv->pad);
+    const ccpl__backend *cb = ccpl__backend_for(be, &op->conv, CCPL__PASS_FORWARD);
+    return cb->conv_scratch(&op->conv, CCPL__PASS_FORWARD, h, w, n_threads);
 }
 
-void ccpl__op_forward(const ccpl__op *op, float *dst, const float *src, int c, int h, int w,
-                      float *scratch, int n_threads) {
+void ccpl__op_forward(const ccpl__backend *be, const ccpl__op *op, float *dst, const float *src,
+                      int n, int c, int h, int w, float *scratch, int n_threads) {
     switch (op->kind) {
-    case CCPL__OP_CONV: {
-        const ccpl__conv *cv = &op->conv;
-        if (cv->wino)
-            ccpl__winograd_forward(dst, src, cv->wino, cv->b, c, h, w, cv->cout, CCPL__PAD_REFLECT,
-                                   cv->relu, scratch, n_threads);
-        else if (cv->direct)
-            ccpl__direct_forward(dst, src, cv->w, cv->b, c, h, w, cv->cout, CCPL__PAD_REFLECT,
-                                 cv->relu, scratch, n_threads);
-        else
-            ccpl__conv2d_forward(dst, src, cv->w, cv->b, 1, c, h, w, cv->cout, cv->k, cv->pad,
-                                 cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, cv->relu, scratch,
-                                 n_threads);
+    case CCPL__OP_CONV:
+        ccpl__backend_for(be, &op->conv, CCPL__PASS_FORWARD)
+            ->conv_forward(&op->conv, dst, src, n, h, w, scratch, n_threads);
         break;
-    }
-    case CCPL__OP_POOL: ccpl__maxpool2_forward(dst, src, 1, c, h, w, n_threads); break;
-    case CCPL__OP_UPSAMPLE: ccpl__upsample2_forward(dst, src, 1, c, h, w, n_threads); break;
+    case CCPL__OP_POOL: CCPL__BACKEND_OP(be, pool_forward)(dst, src, n, c, h, w, n_threads); break;
+    case CCPL__OP_UPSAMPLE:
+        CCPL__BACKEND_OP(be, upsample_forward)(dst, src, n, c, h, w, n_threads);
+        break;
     case CCPL__OP_TAP: break;
     }
 }
 
-/* Largest conv scratch over the run, following shapes from (h,w). */
-static size_t max_scratch(const ccpl__net *net, int h, int w, int n_threads) {
-    size_t m = 0;
-    int c = 0;
+size_t ccpl__net_plan_shapes(const ccpl__net *net, const ccpl__tensor *x, ccpl__tensor *a,
+                             int n_threads) {
+    size_t scratch = 0;
+    a[0] = *x;
+    a[0].data = NULL;
     for (int i = 0; i < net->n_ops; i++) {
-        const size_t s = ccpl__op_scratch_floats(&net->ops[i], h, w, n_threads);
-        if (s > m) m = s;
-        ccpl__op_out_shape(&net->ops[i], &c, &h, &w);
+        const ccpl__op *op = &net->ops[i];
+        const size_t s = ccpl__op_scratch_floats(net->be, op, a[i].h, a[i].w, n_threads);
+        if (s > scratch) scratch = s;
+        a[i + 1] = a[i];
+        ccpl__op_out_shape(op, &a[i + 1].c, &a[i + 1].h, &a[i + 1].w);
     }
-    return m;
+    return scratch;
 }
 
-/* Largest intermediate activation (every op's output but the last) over the
- * run, in floats: the size of each ping-pong slot. */
-static size_t max_intermediate(const ccpl__net *net, int c, int h, int w, int last) {
-    size_t m = 0;
-    for (int i = 0; i < last; i++) {
-        if (net->ops[i].kind == CCPL__OP_TAP) continue;
-        ccpl__op_out_shape(&net->ops[i], &c, &h, &w);
-        const size_t n = (size_t)c * h * w; /* fits: net_check bounded the shapes */
-        if (n > m) m = n;
+ccpl_status ccpl__net_execute(const ccpl__net *net, ccpl__tensor *a, float *scratch,
+                              ccpl__tensor *tap_copies, int n_threads, ccpl__progress *progress,
+                              ccpl_error *err) {
+    ccpl_status st;
+    int n_taps = 0;
+    for (int i = 0; i < net->n_ops; i++) {
+        const ccpl__op *op = &net->ops[i];
+        const ccpl__tensor *in = &a[i];
+        if (op->kind == CCPL__OP_TAP) {
+            if (tap_copies) {
+                ccpl__tensor *t = &tap_copies[n_taps];
+                if ((st = ccpl__tensor_alloc(t, in->n, in->c, in->h, in->w, err)) != CCPL_OK) goto fail;
+                memcpy(t->data, in->data, sizeof(float) * ccpl__tensor_numel(in));
+            }
+            n_taps++;
+            continue;
+        }
+        ccpl__op_forward(net->be, op, a[i + 1].data, in->data, in->n, in->c, in->h, in->w, scratch,
+                         n_threads);
+        if (op->kind == CCPL__OP_CONV && progress) {
+            progress->done++;
+            if (progress->fn && progress->fn(progress->done, progress->total, progress->user)) {
+                st = ccpl__fail(err, CCPL_E_CANCELLED, "cancelled by the progress callback");
+                goto fail;
+            }
+        }
     }
-    return m;
+    return CCPL_OK;
+fail:
+    if (tap_copies)
+        for (int i = 0; i < n_taps; i++) ccpl__tensor_free(&tap_copies[i]);
+    return st;
 }
 
 ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,
                                 ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
                                 int n_threads, ccpl__progress *progress, ccpl_error *err) {
-    int oc, oh, ow, n_taps = 0, last = -1;
+    ccpl__tensor a[CCPL__NET_MAX_OPS + 1];
+    int last = -1;
     memset(out, 0, sizeof *out);
-    ccpl_status st = ccpl__net_check(net, x->c, x->h, x->w, &oc, &oh, &ow, "input", err);
+    ccpl_status st = ccpl__net_check(net, x->c, x->h, x->w, NULL, NULL, NULL, "input", err);
     if (st != CCPL_OK) return st;
     for (int i = 0; i < net->n_ops; i++)
         if (net->ops[i].kind != CCPL__OP_TAP) last = i;
 
-    /* the plan: every buffer sized for this input shape before the first op */
-    size_t n_out, n_mid = max_intermediate(net, x->c, x->h, x->w, last < 0 ? 0 : last);
-    size_t n_scratch = max_scratch(net, x->h, x->w, n_threads);
-    if (!ccpl__mul4_ok(&n_out, (size_t)oc, (size_t)oh, (size_t)ow, 1))
-        return ccpl__fail(err, CCPL_E_NOMEM, "activation of %d x %d x %d is too large", oc, oh, ow);
+    /* the plan: every buffer sized for this input shape before the first op;
+       the ops' outputs alternate between two slots of the largest
+       intermediate (ping-pong), the last goes to out_slot */
+    const size_t n_scratch = ccpl__net_plan_shapes(net, x, a, n_threads);
+    size_t n_mid = 0, n_out;
+    for (int i = 0; i < last; i++)
+        if (net->ops[i].kind != CCPL__OP_TAP && ccpl__tensor_numel(&a[i + 1]) > n_mid)
+            n_mid = ccpl__tensor_numel(&a[i + 1]);
+    const ccpl__tensor *y = &a[net->n_ops];
+    if (!ccpl__mul4_ok(&n_out, (size_t)y->n, (size_t)y->c, (size_t)y->h, (size_t)y->w))
+        return ccpl__fail(err, CCPL_E_NOMEM, "activation of %d x %d x %d is too large", y->c, y->h,
+                          y->w);
     float *buf[2] = {NULL, NULL}, *scratch = NULL;
     float *dst_out = ccpl__arena_get(ar, out_slot, n_out);
     if (n_mid && (!(buf[0] = ccpl__arena_get(ar, CCPL__SLOT_PING, n_mid)) ||
@@ -191,40 +187,21 @@ ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccp
     if (!dst_out)
         return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for activations of a %dx%d input",
                           x->w, x->h);
-
-    const float *src = x->data;
-    int c = x->c, h = x->h, w = x->w, flip = 0;
-    if (last < 0) memcpy(dst_out, x->data, sizeof(float) * n_out); /* taps only */
-    for (int i = 0; i < net->n_ops; i++) {
-        const ccpl__op *op = &net->ops[i];
-        if (op->kind == CCPL__OP_TAP) {
-            if (taps) {
-                if ((st = ccpl__tensor_alloc(&taps[n_taps], 1, c, h, w, err)) != CCPL_OK) goto fail;
-                memcpy(taps[n_taps].data, src, sizeof(float) * (size_t)c * h * w);
-            }
-            n_taps++;
+    a[0].data = x->data;
+    for (int i = 0, flip = 0; i < net->n_ops; i++) {
+        if (net->ops[i].kind == CCPL__OP_TAP) {
+            a[i + 1].data = a[i].data;
             continue;
         }
-        float *dst = i == last ? dst_out : buf[flip];
+        a[i + 1].data = i == last ? dst_out : buf[flip];
         flip ^= 1;
-        ccpl__op_forward(op, dst, src, c, h, w, scratch, n_threads);
-        ccpl__op_out_shape(op, &c, &h, &w);
-        if (op->kind == CCPL__OP_CONV && progress) {
-            progress->done++;
-            if (progress->fn && progress->fn(progress->done, progress->total, progress->user)) {
-                st = ccpl__fail(err, CCPL_E_CANCELLED, "cancelled by the progress callback");
-                goto fail;
-            }
-        }
-        src = dst;
     }
-    out->n = 1, out->c = oc, out->h = oh, out->w = ow;
+    if (last < 0) memcpy(dst_out, x->data, sizeof(float) * n_out); /* taps only */
+    if ((st = ccpl__net_execute(net, a, scratch, taps, n_threads, progress, err)) != CCPL_OK)
+        return st;
+    *out = a[net->n_ops];
     out->data = dst_out;
     return CCPL_OK;
-fail:
-    if (taps)
-        for (int i = 0; i < n_taps; i++) ccpl__tensor_free(&taps[i]);
-    return st;
 }
 
 ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__tensor *x, ccpl__tensor *out,
@@ -239,7 +216,7 @@ ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__tensor *x, ccpl__ten
     if (st == CCPL_OK) {
         /* hand the output over without a copy: the slot's buffer becomes
          * the caller's (room for at least its floats) */
-        out->n = 1, out->c = view.c, out->h = view.h, out->w = view.w;
+        out->n = view.n, out->c = view.c, out->h = view.h, out->w = view.w;
         out->data = ar.buf[CCPL__SLOT_FEAT];
         ar.buf[CCPL__SLOT_FEAT] = NULL;
         ar.cap[CCPL__SLOT_FEAT] = 0;

@@ -8,25 +8,12 @@
 #include "core/arena.h"
 #include "core/tensor.h"
 #include "io/checkpoint.h"
+#include "backend/backend.h"
+#include "model/conv_layer.h"
 #include "ops/conv2d.h"
 
 #define CCPL__NET_MAX_OPS 40
 #define CCPL__NET_MAX_TAPS 4
-
-typedef struct ccpl__conv {
-    int key;         /* module index in the official Sequential (for messages) */
-    int cin, cout, k;
-    int pad;         /* 1: reflection-padded 3x3; 0: unpadded */
-    int relu;        /* followed by ReLU */
-    const float *w;  /* (cout, cin, k, k), owned by the checkpoint */
-    const float *b;  /* (cout) */
-    float *wino;     /* (16, cout, cin) Winograd weights (ops/conv2d_winograd.h), owned
-                        by the net after ccpl__net_prepare_fast; NULL: im2col + sgemm */
-    int direct;      /* 1: ops/conv2d_direct.h (few outputs), set by ccpl__net_prepare_fast */
-    float *wino_t;   /* (16, cin, cout) Winograd weights of the input gradient
-                        (ops/conv2d_winograd_backward.h), owned by the net after
-                        ccpl__net_prepare_fast_backward; NULL: im2col */
-} ccpl__conv;
 
 typedef enum ccpl__op_kind {
     CCPL__OP_CONV,
@@ -43,6 +30,8 @@ typedef struct ccpl__op {
 typedef struct ccpl__net {
     int n_ops;
     ccpl__op ops[CCPL__NET_MAX_OPS];
+    const ccpl__backend *be; /* the backend its ops run on (NULL: the reference);
+                                set with ccpl__net_set_backend */
 } ccpl__net;
 
 /* Progress across several runs: after each convolution done++ and fn is
@@ -56,15 +45,15 @@ typedef struct ccpl__progress {
 /* The three per-op pieces both interpreters share (inference in net.c,
  * training in net_train.c), so an op kind or a kernel is added once:
  * ccpl__op_out_shape: the op's output shape from its input's, in place;
- * ccpl__op_scratch_floats: the scratch its forward needs on an (.,h,w) input
- *   with this kernel choice (0 for ops without);
- * ccpl__op_forward: dst = op(src) for a (c,h,w) input, dispatching to the
- *   kernel the net was prepared for (Winograd, direct, else im2col + sgemm);
- *   a TAP does nothing. */
+ * ccpl__op_scratch_floats: the scratch its forward needs on an (.,.,h,w)
+ *   input on backend be (0 for ops without);
+ * ccpl__op_forward: dst = op(src) for an (n,c,h,w) input on backend be (the
+ *   reference where be declines the layer); a TAP does nothing. */
 void ccpl__op_out_shape(const ccpl__op *op, int *c, int *h, int *w);
-size_t ccpl__op_scratch_floats(const ccpl__op *op, int h, int w, int n_threads);
-void ccpl__op_forward(const ccpl__op *op, float *dst, const float *src, int c, int h, int w,
-                      float *scratch, int n_threads);
+size_t ccpl__op_scratch_floats(const ccpl__backend *be, const ccpl__op *op, int h, int w,
+                               int n_threads);
+void ccpl__op_forward(const ccpl__backend *be, const ccpl__op *op, float *dst, const float *src,
+                      int n, int c, int h, int w, float *scratch, int n_threads);
 
 /* Number of convolutions in net. */
 int ccpl__net_n_convs(const ccpl__net *net);
@@ -82,6 +71,20 @@ ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__tensor *x, ccpl__ten
                           ccpl__tensor *taps, int n_threads, ccpl__progress *progress,
                           ccpl_error *err);
 
+/* The interpreter, shared by inference and training. A run is planned as
+ * an array a[0..n_ops] of tensors: a[0] the input, a[i+1] op i's output (a
+ * TAP's output is its input). ccpl__net_plan_shapes fills their shapes from
+ * x's (data NULL) and returns the largest convolution scratch in floats;
+ * the caller then points every a[i].data at memory (inference: two
+ * ping-pong slots; training: one buffer per op, kept for the backward) and
+ * ccpl__net_execute runs the ops in order. tap_copies (NULL or room for the
+ * TAP count) receive allocated copies of the tapped activations. */
+size_t ccpl__net_plan_shapes(const ccpl__net *net, const ccpl__tensor *x, ccpl__tensor *a,
+                             int n_threads);
+ccpl_status ccpl__net_execute(const ccpl__net *net, ccpl__tensor *a, float *scratch,
+                              ccpl__tensor *tap_copies, int n_threads, ccpl__progress *progress,
+                              ccpl_error *err);
+
 /* ccpl__net_run with planned memory: the intermediate activations live in
  * the arena's PING/PONG slots, the convolution scratch in its SCRATCH slot,
  * and the output in slot out_slot; every size is planned from the input
@@ -93,19 +96,16 @@ ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccp
                                 ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
                                 int n_threads, ccpl__progress *progress, ccpl_error *err);
 
-/* The fast engine: precomputes Winograd weights for every 3x3 layer where
- * that path is faster (ccpl__winograd_suits), and marks the layers with few
- * outputs for the direct kernel (ccpl__direct_suits); ccpl__net_run then
- * uses them.
- * Without it (the reference engine) every layer is im2col + sgemm. */
-ccpl_status ccpl__net_prepare_fast(ccpl__net *net, ccpl_error *err);
-/* Training: also prepares the backward's input gradients for Winograd
- * (wino_t) where it suits; ccpl__net_backward then uses them. */
-ccpl_status ccpl__net_prepare_fast_backward(ccpl__net *net, ccpl_error *err);
-/* Recomputes the Winograd weights (forward and backward) of a prepared net
- * from its current weights (training: after each optimiser step). */
-void ccpl__net_refresh_fast(ccpl__net *net);
-/* Frees what ccpl__net_prepare_fast allocated (safe to call twice). */
+/* Puts net on backend be (NULL: the reference): releases what the previous
+ * backend prepared, then lets be prepare every convolution (Winograd weights
+ * for the fast backend; training: also for the input gradients). */
+ccpl_status ccpl__net_set_backend(ccpl__net *net, const ccpl__backend *be, int training,
+                                  ccpl_error *err);
+/* Recomputes what the backend prepared from the current weights (training:
+ * after each optimiser step). */
+void ccpl__net_refresh(ccpl__net *net);
+/* Frees what the backend prepared; net is then on the reference (safe to
+ * call twice). */
 void ccpl__net_release(ccpl__net *net);
 
 /* Binds conv->w/b to "<prefix>.weight"/"<prefix>.bias" of ck with shape

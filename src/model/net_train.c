@@ -5,11 +5,6 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "ops/conv2d.h"
-#include "ops/conv2d_winograd_backward.h"
-#include "ops/pool.h"
-#include "ops/relu.h"
-#include "ops/upsample.h"
 
 void ccpl__net_trace_free(ccpl__net_trace *tr) {
     for (int i = 0; i <= tr->n_ops && i <= CCPL__NET_MAX_OPS; i++)
@@ -23,53 +18,48 @@ ccpl_status ccpl__net_forward_trace(const ccpl__net *net, const ccpl__tensor *x,
                                     ccpl_error *err) {
     ccpl_status st;
     float *scratch = NULL;
-    size_t ns = 0;
-    int n_taps = 0;
     memset(tr, 0, sizeof *tr);
     tr->n_ops = net->n_ops;
     if ((st = ccpl__net_check(net, x->c, x->h, x->w, NULL, NULL, NULL, "input", err)) != CCPL_OK)
         return st;
-    if ((st = ccpl__tensor_alloc(&tr->a[0], 1, x->c, x->h, x->w, err)) != CCPL_OK) return st;
-    memcpy(tr->a[0].data, x->data, sizeof(float) * ccpl__tensor_numel(x));
-
-    for (int i = 0; i < net->n_ops; i++) {
-        const ccpl__op *op = &net->ops[i];
-        const ccpl__tensor *in = &tr->a[i];
-        ccpl__tensor *out = &tr->a[i + 1];
-        if (op->kind == CCPL__OP_TAP) { /* the output is the input, shared */
-            *out = *in;
-            tr->shared[i + 1] = 1;
-            if (taps) taps[n_taps] = in;
+    /* the plan: one buffer per op output, kept for the backward */
+    const size_t ns = ccpl__net_plan_shapes(net, x, tr->a, n_threads);
+    for (int i = 0, n_taps = 0; i <= net->n_ops; i++) {
+        ccpl__tensor *t = &tr->a[i];
+        if (i > 0 && net->ops[i - 1].kind == CCPL__OP_TAP) { /* the output is the input, shared */
+            t->data = tr->a[i - 1].data;
+            tr->shared[i] = 1;
+            if (taps) taps[n_taps] = &tr->a[i - 1];
             n_taps++;
             continue;
         }
-        const size_t need = ccpl__op_scratch_floats(op, in->h, in->w, n_threads);
-        if (need > ns) {
-            free(scratch);
-            if (!(scratch = ccpl__alloc_floats(need))) {
-                st = ccpl__fail(err, CCPL_E_NOMEM, "out of memory for convolution scratch");
-                goto fail;
-            }
-            ns = need;
-        }
-        int c = in->c, h = in->h, w = in->w;
-        ccpl__op_out_shape(op, &c, &h, &w);
-        if ((st = ccpl__tensor_alloc(out, 1, c, h, w, err)) != CCPL_OK) goto fail;
-        ccpl__op_forward(op, out->data, in->data, in->c, in->h, in->w, scratch, n_threads);
+        if ((st = ccpl__tensor_alloc(t, t->n, t->c, t->h, t->w, err)) != CCPL_OK) goto fail;
     }
+    memcpy(tr->a[0].data, x->data, sizeof(float) * ccpl__tensor_numel(x));
+    if (ns && !(scratch = ccpl__alloc_floats(ns))) {
+        st = ccpl__fail(err, CCPL_E_NOMEM, "out of memory for convolution scratch");
+        goto fail;
+    }
+    st = ccpl__net_execute(net, tr->a, scratch, NULL, n_threads, NULL, err);
     free(scratch);
-    return CCPL_OK;
+    if (st == CCPL_OK) return CCPL_OK;
 fail:
-    free(scratch);
     ccpl__net_trace_free(tr);
     return st;
 }
 
-/* A zeroed activation of a's shape. */
+/* A zeroed tensor of a's shape. */
 static ccpl_status zeros_like(ccpl__tensor *g, const ccpl__tensor *a, ccpl_error *err) {
-    ccpl_status st = ccpl__tensor_alloc(g, 1, a->c, a->h, a->w, err);
-    if (st == CCPL_OK) memset(g->data, 0, sizeof(float) * ccpl__tensor_numel(a));
-    return st;
+    return ccpl__tensor_zeros(g, a->n, a->c, a->h, a->w, err);
+}
+
+/* Grows *scratch to need floats. */
+static int reserve(float **scratch, size_t *have, size_t need) {
+    if (need <= *have) return 1;
+    free(*scratch);
+    *scratch = ccpl__alloc_floats(need);
+    *have = *scratch ? need : 0;
+    return *scratch != NULL;
 }
 
 ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
@@ -77,6 +67,7 @@ ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
                                float *const *dw, float *const *db, int n_threads,
                                ccpl_error *err) {
     ccpl_status st;
+    const ccpl__backend *be = net->be;
     ccpl__tensor g = {0}, gin = {0}, gpre = {0};
     float *scratch = NULL;
     size_t ns = 0;
@@ -108,43 +99,40 @@ ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
             const ccpl__conv *cv = &op->conv;
             const float *gconv = g.data;
             if (cv->relu) { /* through the fused ReLU first */
-                if ((st = zeros_like(&gpre, out, err)) != CCPL_OK) goto done;
-                ccpl__relu_backward(gpre.data, g.data, out->data, ccpl__tensor_numel(out));
+                if ((st = ccpl__tensor_zeros(&gpre, out->n, out->c, out->h, out->w, err)) != CCPL_OK)
+                    goto done;
+                CCPL__BACKEND_OP(be, relu_backward)(gpre.data, g.data, out->data,
+                                                    ccpl__tensor_numel(out), n_threads);
                 gconv = gpre.data;
             }
-            const int fast_in = need_in && cv->wino_t; /* the input gradient on Winograd */
-            size_t need = ccpl__conv2d_backward_scratch_floats(cv->cin, in->h, in->w, cv->k, cv->pad);
-            if (fast_in) {
-                const size_t nw = ccpl__winograd_backward_data_scratch_floats(cv->cin, cv->cout, in->h,
-                                                                           in->w, n_threads);
-                if (nw > need) need = nw;
-            }
-            if (need > ns) {
-                free(scratch);
-                if (!(scratch = ccpl__alloc_floats(need))) {
-                    st = ccpl__fail(err, CCPL_E_NOMEM, "out of memory for convolution scratch");
-                    goto done;
-                }
-                ns = need;
-            }
             float *gw = dw ? dw[i] : NULL, *gb = db ? db[i] : NULL;
-            const ccpl__pad_mode pm = cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO;
-            if (fast_in)
-                ccpl__winograd_backward_data(gin.data, gconv, cv->wino_t, in->c, in->h, in->w,
-                                             cv->cout, pm, scratch, n_threads);
-            if ((need_in && !fast_in) || gw || gb)
-                ccpl__conv2d_backward(need_in && !fast_in ? gin.data : NULL, gw, gb, gconv, in->data,
-                                      cv->w, 1, in->c, in->h, in->w, cv->cout, cv->k, cv->pad, pm,
-                                      scratch, n_threads);
+            const ccpl__backend *bd = ccpl__backend_for(be, cv, CCPL__PASS_BACKWARD_DATA);
+            const ccpl__backend *bw = ccpl__backend_for(be, cv, CCPL__PASS_BACKWARD_WEIGHTS);
+            if (need_in) {
+                if (!reserve(&scratch, &ns, bd->conv_scratch(cv, CCPL__PASS_BACKWARD_DATA, in->h,
+                                                             in->w, n_threads)))
+                    goto nomem;
+                bd->conv_backward_data(cv, gin.data, gconv, in->n, in->h, in->w, scratch, n_threads);
+            }
+            if (gw || gb) {
+                if (!reserve(&scratch, &ns, bw->conv_scratch(cv, CCPL__PASS_BACKWARD_WEIGHTS, in->h,
+                                                             in->w, n_threads)))
+                    goto nomem;
+                bw->conv_backward_weights(cv, gw, gb, gconv, in->data, in->n, in->h, in->w, scratch,
+                                          n_threads);
+            }
             ccpl__tensor_free(&gpre);
             break;
         }
         case CCPL__OP_POOL:
             if (need_in)
-                ccpl__maxpool2_backward(gin.data, g.data, in->data, 1, in->c, in->h, in->w, n_threads);
+                CCPL__BACKEND_OP(be, pool_backward)(gin.data, g.data, in->data, in->n, in->c, in->h,
+                                                    in->w, n_threads);
             break;
         case CCPL__OP_UPSAMPLE:
-            if (need_in) ccpl__upsample2_backward(gin.data, g.data, 1, in->c, in->h, in->w, n_threads);
+            if (need_in)
+                CCPL__BACKEND_OP(be, upsample_backward)(gin.data, g.data, in->n, in->c, in->h, in->w,
+                                                        n_threads);
             break;
         case CCPL__OP_TAP: break;
         }
@@ -158,6 +146,9 @@ ccpl_status ccpl__net_backward(const ccpl__net *net, const ccpl__net_trace *tr,
         for (size_t k = 0; k < n; k++) dx->data[k] += g.data[k];
     }
     st = CCPL_OK;
+    goto done;
+nomem:
+    st = ccpl__fail(err, CCPL_E_NOMEM, "out of memory for convolution scratch");
 done:
     ccpl__tensor_free(&g);
     ccpl__tensor_free(&gin);

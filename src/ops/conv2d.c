@@ -167,7 +167,7 @@ void ccpl__conv2d_backward(float *dinp, float *dw, float *db, const float *dout,
     const int CKK = C * K * K;
 
     for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C * plane_in;
+        const float *x = inp ? inp + (size_t)n * C * plane_in : NULL;
         const float *dy = dout + (size_t)n * OC * plane_out;
         float *dx = dinp ? dinp + (size_t)n * C * plane_in : NULL;
 

@@ -13,12 +13,11 @@ typedef struct ccpl__train_model {
     ccpl_mode mode;
     int n_taps;                     /* 4 (art: relu1_1..relu4_1) or 3 (photo) */
     ccpl__net enc;                  /* frozen */
-    /* The encoder prepared for the fast engine (Winograd forward,
-     * ccpl__net_prepare_fast, and input gradients,
-     * ccpl__net_prepare_fast_backward), or NULL to use enc everywhere. A
-     * decoder prepared the same way runs its traced forward and its input
-     * gradients on Winograd (weight gradients stay im2col); its Winograd
-     * weights must be refreshed after each update (ccpl__net_refresh_fast). */
+    /* A copy of enc on another backend (the fast one, prepared for
+     * training: ccpl__net_set_backend(copy, &ccpl__backend_fast, 1, err)),
+     * or NULL to use enc everywhere. The decoder runs on its own net's
+     * backend; a prepared decoder must be refreshed after each update
+     * (ccpl__net_refresh). */
     const ccpl__net *enc_frozen;
     ccpl__net dec;
     ccpl__sct_nets sct;

@@ -590,14 +590,12 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         /* the encoder's forward passes (content and style: no backward;
          * the generated image: traced) and its input gradients on Winograd */
         t.enc_fast = m->enc;
-        if ((st = ccpl__net_prepare_fast(&t.enc_fast, err)) != CCPL_OK ||
-            (st = ccpl__net_prepare_fast_backward(&t.enc_fast, err)) != CCPL_OK)
+        if ((st = ccpl__net_set_backend(&t.enc_fast, &ccpl__backend_fast, 1, err)) != CCPL_OK)
             goto done;
         m->enc_frozen = &t.enc_fast;
         /* and the decoder's forward and input gradients (its Winograd
          * weights follow every update: refreshed before each step) */
-        if ((st = ccpl__net_prepare_fast(&m->dec, err)) != CCPL_OK ||
-            (st = ccpl__net_prepare_fast_backward(&m->dec, err)) != CCPL_OK)
+        if ((st = ccpl__net_set_backend(&m->dec, &ccpl__backend_fast, 1, err)) != CCPL_OK)
             goto done;
     }
 
@@ -650,7 +648,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
             anchors[l] = anchor_buf[l];
         }
         ccpl__losses L;
-        if (c->engine == CCPL_ENGINE_FAST) ccpl__net_refresh_fast(&m->dec);
+        if (c->engine == CCPL_ENGINE_FAST) ccpl__net_refresh(&m->dec);
         ccpl__blas_use_threads(c->n_threads); /* OpenBLAS used one thread per core otherwise */
         st = ccpl__train_step(m, contents, styles, c->batch, anchors, &c->loss, &t.grads, &L,
                               c->n_threads, err);

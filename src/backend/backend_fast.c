@@ -1,0 +1,119 @@
+/* backend_fast.c — the fast backend: Winograd F(2x2,3x3) for the wide 3x3
+ * layers, forward (ops/conv2d_winograd.h) and input gradient
+ * (ops/conv2d_winograd_backward.h), and a direct kernel for the layers with
+ * few outputs (ops/conv2d_direct.h). Everything else — weight gradients,
+ * 1x1 layers, pooling, upsampling — runs on the reference backend. The
+ * per-layer Winograd weights live in cv->prep. */
+#include <stdlib.h>
+
+#include "backend/backend.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "ops/conv2d_direct.h"
+#include "ops/conv2d_winograd.h"
+#include "ops/conv2d_winograd_backward.h"
+
+typedef struct fast_prep {
+    float *wino;   /* (16, cout, cin) forward Winograd weights, or NULL */
+    float *wino_t; /* (16, cin, cout) input-gradient Winograd weights, or NULL */
+    int direct;    /* forward on the direct kernel */
+} fast_prep;
+
+static ccpl__pad_mode pad_mode(const ccpl__conv *cv) {
+    return cv->pad ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO;
+}
+
+static void fast_release(ccpl__conv *cv) {
+    fast_prep *p = (fast_prep *)cv->prep;
+    if (!p) return;
+    free(p->wino);
+    free(p->wino_t);
+    free(p);
+    cv->prep = NULL;
+}
+
+static void fast_refresh(ccpl__conv *cv) {
+    fast_prep *p = (fast_prep *)cv->prep;
+    if (!p) return;
+    if (p->wino) ccpl__winograd_weight_transform(p->wino, cv->w, cv->cout, cv->cin);
+    /* (a failed allocation inside leaves the previous weights: the
+       transform's temporary is 9*cin*cout floats) */
+    if (p->wino_t) (void)ccpl__winograd_bwd_weight_transform(p->wino_t, cv->w, cv->cout, cv->cin);
+}
+
+static ccpl_status fast_prepare(ccpl__conv *cv, int training, ccpl_error *err) {
+    fast_release(cv);
+    const int fwd = ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad);
+    /* the input gradient is a convolution from cout to cin channels */
+    const int bwd = training && ccpl__winograd_suits(cv->cout, cv->cin, cv->k, cv->pad);
+    const int direct = ccpl__direct_suits(cv->cin, cv->cout, cv->k, cv->pad);
+    if (!fwd && !bwd && !direct) return CCPL_OK;
+    fast_prep *p = calloc(1, sizeof *p);
+    if (!p) goto nomem;
+    cv->prep = p;
+    p->direct = direct;
+    if (fwd && !(p->wino = ccpl__alloc_floats(ccpl__winograd_weight_floats(cv->cout, cv->cin))))
+        goto nomem;
+    if (bwd && (!(p->wino_t = ccpl__alloc_floats(ccpl__winograd_bwd_weight_floats(cv->cout, cv->cin))) ||
+                ccpl__winograd_bwd_weight_transform(p->wino_t, cv->w, cv->cout, cv->cin) != 0))
+        goto nomem;
+    if (p->wino) ccpl__winograd_weight_transform(p->wino, cv->w, cv->cout, cv->cin);
+    return CCPL_OK;
+nomem:
+    fast_release(cv);
+    return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the fast engine's weights");
+}
+
+static int fast_supports(const ccpl__conv *cv, ccpl__conv_pass pass) {
+    const fast_prep *p = (const fast_prep *)cv->prep;
+    if (!p) return 0;
+    switch (pass) {
+    case CCPL__PASS_FORWARD: return p->wino != NULL || p->direct;
+    case CCPL__PASS_BACKWARD_DATA: return p->wino_t != NULL;
+    case CCPL__PASS_BACKWARD_WEIGHTS: return 0;
+    }
+    return 0;
+}
+
+static size_t fast_conv_scratch(const ccpl__conv *cv, ccpl__conv_pass pass, int h, int w,
+                                int n_threads) {
+    const fast_prep *p = (const fast_prep *)cv->prep;
+    if (pass == CCPL__PASS_FORWARD)
+        return p->wino ? ccpl__winograd_scratch_floats(cv->cin, cv->cout, h, w, n_threads)
+                       : ccpl__direct_scratch_floats(cv->cout, w, n_threads);
+    return ccpl__winograd_backward_data_scratch_floats(cv->cin, cv->cout, h, w, n_threads);
+}
+
+static void fast_conv_forward(const ccpl__conv *cv, float *dst, const float *src, int n, int h,
+                              int w, float *scratch, int n_threads) {
+    const fast_prep *p = (const fast_prep *)cv->prep;
+    const size_t in = (size_t)cv->cin * h * w, out = (size_t)cv->cout * h * w; /* same size */
+    for (int i = 0; i < n; i++) {
+        if (p->wino)
+            ccpl__winograd_forward(dst + i * out, src + i * in, p->wino, cv->b, cv->cin, h, w,
+                                   cv->cout, pad_mode(cv), cv->relu, scratch, n_threads);
+        else
+            ccpl__direct_forward(dst + i * out, src + i * in, cv->w, cv->b, cv->cin, h, w,
+                                 cv->cout, pad_mode(cv), cv->relu, scratch, n_threads);
+    }
+}
+
+static void fast_conv_backward_data(const ccpl__conv *cv, float *dsrc, const float *dout, int n,
+                                    int h, int w, float *scratch, int n_threads) {
+    const fast_prep *p = (const fast_prep *)cv->prep;
+    const size_t in = (size_t)cv->cin * h * w, out = (size_t)cv->cout * h * w;
+    for (int i = 0; i < n; i++)
+        ccpl__winograd_backward_data(dsrc + i * in, dout + i * out, p->wino_t, cv->cin, h, w,
+                                     cv->cout, pad_mode(cv), scratch, n_threads);
+}
+
+const ccpl__backend ccpl__backend_fast = {
+    .name = "fast",
+    .prepare = fast_prepare,
+    .refresh = fast_refresh,
+    .release = fast_release,
+    .supports = fast_supports,
+    .conv_scratch = fast_conv_scratch,
+    .conv_forward = fast_conv_forward,
+    .conv_backward_data = fast_conv_backward_data,
+};
