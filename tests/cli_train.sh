@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ccpl train end to end on tiny data: checkpoints in the official layout that
 # torch.load and ccpl stylize read, the CSV log, skipped unreadable images,
-# and resume: 2 iterations + --resume to 4 gives the same weights as 4 straight.
+# and resume: 2 iterations + --resume to 4 gives the same files, byte for byte,
+# as 4 straight.
 set -u
 BIN="${CCPL_BIN:?run through ctest}"
 FX="${CCPL_FIXTURES:?run through ctest}/model"
@@ -58,10 +59,24 @@ for name in ("decoder_iter_4.pth.tar", "sct_iter_4.pth.tar"):
         assert a[k].dtype == torch.float32 and torch.equal(a[k], b[k]), k
 dec = torch.load(f"{sys.argv[1]}/decoder_iter_4.pth.tar")
 assert [k for k in dec if k.endswith(".weight")] == ["%d.weight" % k for k in (1, 5, 8, 11, 14, 18, 21, 25, 28)]
+# the key order of the files as they have always been written (bias first in
+# the decoder and the MLP, see add_pair in src/train/trainer.c)
+assert list(dec) == ["%d.%s" % (k, wb) for k in (1, 5, 8, 11, 14, 18, 21, 25, 28) for wb in ("bias", "weight")], list(dec)
+st = list(torch.load(f"{sys.argv[1]}/state.pth"))
+assert st[:4] == ["meta.iteration", "p.decoder.1.bias", "m.decoder.1.bias", "v.decoder.1.bias"], st[:4]
+assert st[55:58] == ["p.sct.cnet.0.weight", "m.sct.cnet.0.weight", "v.sct.cnet.0.weight"], st[55:58]
+assert st[-3:] == ["p.mlp.8.weight", "m.mlp.8.weight", "v.mlp.8.weight"], st[-3:]
 sct = torch.load(f"{sys.argv[1]}/sct_iter_4.pth.tar")
 assert sorted(sct) == sorted(["cnet.0.weight", "cnet.0.bias", "cnet.2.weight", "cnet.2.bias", "snet.0.weight",
                               "snet.0.bias", "snet.2.weight", "snet.2.bias", "uncompress.weight", "uncompress.bias"]), list(sct)
 PY
+
+# and byte for byte: every file the resumed run wrote is the uninterrupted run's
+diffs=""
+for f in decoder_iter_2.pth.tar sct_iter_2.pth.tar decoder_iter_4.pth.tar sct_iter_4.pth.tar state.pth; do
+    cmp -s "$T/full/$f" "$T/half/$f" || diffs+=" $f"
+done
+[ -z "$diffs" ] && ok || bad "resumed run differs byte for byte from the uninterrupted one:$diffs"
 
 # what we trained stylizes
 "$BIN" stylize --mode photo --vgg "$FX/vgg_conv3_1_legacy.pth" --decoder "$T/full/decoder_iter_4.pth.tar" --sct "$T/full/sct_iter_4.pth.tar" \

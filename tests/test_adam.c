@@ -42,6 +42,38 @@ int main(void) {
                iter, md, md / mu);
         CHECK(md / mu <= 1e-6, "step %d: %.3g of the update", k + 1, md / mu);
     }
+
+    /* One call over a range of tensors is one call per tensor, bit for bit,
+     * and the zero padding between them stays zero (the trainer runs Adam
+     * once over its trainable range, tensors at 64-byte boundaries): the
+     * same five steps with the values split in two tensors of 600 and 400
+     * at offsets 0 and 608, against the single tensor above. */
+    enum { A = 600, B = 400, OFF_B = 608, RANGE = OFF_B + B };
+    static float rp[RANGE], rg[RANGE], rm[RANGE], rv[RANGE];
+    float sp[1000], sm[1000] = {0}, sv[1000] = {0};
+    memcpy(rp, ccpl__checkpoint_find(&r, "p0")->data, sizeof(float) * A);
+    memcpy(rp + OFF_B, ccpl__checkpoint_find(&r, "p0")->data + A, sizeof(float) * B);
+    memcpy(sp, ccpl__checkpoint_find(&r, "p0")->data, sizeof sp);
+    for (int k = 0; k < 5; k++) {
+        char gk[8];
+        snprintf(gk, sizeof gk, "g%d", k);
+        const float *g = ccpl__checkpoint_find(&r, gk)->data;
+        memcpy(rg, g, sizeof(float) * A);
+        memcpy(rg + OFF_B, g + A, sizeof(float) * B);
+        const double lr = ccpl__adam_lr(&a, 20 + k);
+        ccpl__adam_step(&a, rp, rg, rm, rv, RANGE, k + 1, lr);
+        ccpl__adam_step(&a, sp, g, sm, sv, A, k + 1, lr);
+        ccpl__adam_step(&a, sp + A, g + A, sm + A, sv + A, B, k + 1, lr);
+    }
+    CHECK(!memcmp(sp, p, sizeof p) && !memcmp(sm, m, sizeof m) && !memcmp(sv, v, sizeof v),
+          "two calls of 600 and 400 differ from one call of 1000");
+    CHECK(!memcmp(rp, p, sizeof(float) * A) && !memcmp(rp + OFF_B, p + A, sizeof(float) * B) &&
+          !memcmp(rm, m, sizeof(float) * A) && !memcmp(rm + OFF_B, m + A, sizeof(float) * B) &&
+          !memcmp(rv, v, sizeof(float) * A) && !memcmp(rv + OFF_B, v + A, sizeof(float) * B),
+          "one call over the padded range differs from one call per tensor");
+    int pad_zero = 1;
+    for (int i = A; i < OFF_B; i++) pad_zero &= rp[i] == 0 && rm[i] == 0 && rv[i] == 0 && !signbit(rp[i]);
+    CHECK(pad_zero, "the padding between the tensors did not stay zero");
     ccpl__checkpoint_free(&r);
     return tu_finish();
 }

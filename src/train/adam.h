@@ -21,7 +21,11 @@ double ccpl__adam_lr(const ccpl__adam *a, long iter);
 
 /* One step over n parameters p with gradients g and moments m, v (zero at
  * the start); t is the 1-based count of steps taken with these moments
- * (torch's state['step'], which bias-corrects) and lr this step's rate. */
+ * (torch's state['step'], which bias-corrects) and lr this step's rate.
+ * Each element is updated on its own, so the n values may be many tensors
+ * laid out one after another (the trainer's trainable range): one call over
+ * the range gives bit for bit what one call per tensor gives, and zero
+ * padding between them (p = g = m = v = 0) stays zero. */
 void ccpl__adam_step(const ccpl__adam *a, float *p, const float *g, float *m, float *v, size_t n,
                      long t, double lr);
 

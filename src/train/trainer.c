@@ -41,41 +41,74 @@ ccpl__train_config ccpl__train_config_default(void) {
     return c;
 }
 
-/* One trainable tensor with its gradient and Adam moments. */
+/* The training state lives in four flat blocks of floats, one each for the
+ * parameters, their gradients and Adam's first and second moments, laid out
+ * alike and split by a table with a row per tensor (issue 14, "planned
+ * memory"): four allocations in all. Each tensor starts on a 64-byte
+ * boundary (ALIGN_FLOATS); the gaps between tensors stay zero in all four
+ * blocks (Adam maps p = g = m = v = 0 to itself). The frozen tensors (photo
+ * mode: decoder keys 1, 5, 8) come first in the blocks and the trainable ones
+ * after them, so that the trainable ones form a single range: zeroing the
+ * gradients is one memset and Adam one call per iteration. The table keeps
+ * the files' key order, whatever the layout, so the files are what they
+ * were. Names are looked up only at setup: binding the nets and their
+ * gradients, loading, saving. */
+#define ALIGN_FLOATS 16 /* 64 bytes */
+
+/* One tensor: a row of the table. */
 typedef struct param {
     char name[48];   /* key in its file: "14.weight", "cnet.0.bias", "mlp.9.weight" */
     int file;        /* 0 decoder, 1 SCT, 2 MLP (resume state only) */
     int ndim;
     int64_t shape[4];
     size_t n;
+    size_t off;      /* where it starts in each block, a multiple of ALIGN_FLOATS */
     int trainable;   /* photo mode leaves decoder keys 1, 5, 8 at their values */
-    float *p, *g, *m, *v;
+    int bias_row;    /* a weight: the row of its bias; a bias: -1 */
 } param;
 
 typedef struct trainer {
     const ccpl__train_config *cfg;
-    param ps[MAX_PARAMS];
+    param ps[MAX_PARAMS]; /* in the files' key order: a weight's and its bias's rows adjacent */
     int np;
-    ccpl__checkpoint vgg, view; /* view: entries pointing into ps, for binding */
+    float *p, *g, *m, *v;      /* the blocks, `size` floats each */
+    size_t size;
+    size_t train_off, train_n; /* the trainable range, the same in each block */
+    ccpl__checkpoint vgg, view; /* view: entries pointing into p, for binding */
+    ccpl__tensor_entry view_t[MAX_PARAMS];
+    char view_names[MAX_PARAMS][64];
     ccpl__train_model model;
     ccpl__net enc_fast; /* model.enc on the fast engine, for the no-backward passes */
     ccpl__train_grads grads;
 } trainer;
 
-static param *add_param(trainer *t, int file, const char *name, int ndim, int64_t a, int64_t b,
-                        int64_t c, int64_t d, int trainable) {
+static void add_row(trainer *t, int file, const char *name, int ndim, const int64_t *s, int trainable,
+                    int bias_row) {
     param *p = &t->ps[t->np++];
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
-    p->file = file, p->ndim = ndim, p->trainable = trainable;
-    const int64_t s[4] = {a, b, c, d};
+    p->file = file, p->ndim = ndim, p->trainable = trainable, p->bias_row = bias_row;
     p->n = 1;
     for (int i = 0; i < ndim; i++) p->shape[i] = s[i], p->n *= (size_t)s[i];
-    p->p = calloc(p->n, sizeof(float));
-    p->g = calloc(p->n, sizeof(float));
-    p->m = calloc(p->n, sizeof(float));
-    p->v = calloc(p->n, sizeof(float));
-    return p;
+}
+
+/* Adds the rows of a weight of shape (a, b, c, d) (ndim of them) and its
+ * bias (a); their places in the blocks come with plan_blocks. bias_first:
+ * the bias's row (and key) comes first. The decoder's and the MLP's keys
+ * have always come bias first in the files (of gcc builds: the versions
+ * before the flat blocks added the rows inside the argument list of one
+ * call, whose evaluation order C leaves open), the SCT's weight first; kept,
+ * so that the files stay byte for byte what they were. */
+static void add_pair(trainer *t, int file, const char *wname, const char *bname, int ndim, int64_t a,
+                     int64_t b, int64_t c, int64_t d, int trainable, int bias_first) {
+    const int64_t ws[4] = {a, b, c, d}, bs[1] = {a};
+    if (bias_first) {
+        add_row(t, file, bname, 1, bs, trainable, -1);
+        add_row(t, file, wname, ndim, ws, trainable, t->np - 1);
+    } else {
+        add_row(t, file, wname, ndim, ws, trainable, t->np + 1);
+        add_row(t, file, bname, 1, bs, trainable, -1);
+    }
 }
 
 static param *find_param(trainer *t, int file, const char *name) {
@@ -84,60 +117,92 @@ static param *find_param(trainer *t, int file, const char *name) {
     return NULL;
 }
 
+/* A block of n floats (n a multiple of ALIGN_FLOATS), 64-byte aligned and
+ * zeroed; NULL when memory runs out. */
+static float *alloc_block(size_t n) {
+    size_t bytes;
+    if (!ccpl__mul_ok(&bytes, n ? n : ALIGN_FLOATS, sizeof(float))) return NULL;
+    float *b = aligned_alloc(ALIGN_FLOATS * sizeof(float), bytes);
+    if (b) memset(b, 0, bytes);
+    return b;
+}
+
+/* Places the rows in the blocks (frozen ones first, then the trainable
+ * range, each in table order) and allocates the four blocks. */
+static ccpl_status plan_blocks(trainer *t, ccpl_error *err) {
+    size_t off = 0;
+    for (int trainable = 0; trainable < 2; trainable++) {
+        if (trainable) t->train_off = off;
+        for (int i = 0; i < t->np; i++) {
+            param *q = &t->ps[i];
+            if ((q->trainable != 0) != trainable) continue;
+            q->off = off;
+            const size_t padded = (q->n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+            if (padded < q->n || off + padded < off)
+                return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the parameters");
+            off += padded;
+        }
+    }
+    t->size = off;
+    t->train_n = off - t->train_off;
+    float **blocks[4] = {&t->p, &t->g, &t->m, &t->v};
+    for (int k = 0; k < 4; k++)
+        if (!(*blocks[k] = alloc_block(t->size)))
+            return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the parameters");
+    return CCPL_OK;
+}
+
 /* PyTorch's default initialisation of Conv2d/Linear: weight and bias
  * uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)). */
-static void init_uniform(param *w, param *b, uint64_t *rng) {
+static void init_uniform(trainer *t, const param *w, const param *b, uint64_t *rng) {
     const size_t fan_in = w->n / (size_t)w->shape[0];
     const double bound = 1.0 / sqrt((double)fan_in);
+    float *wp = t->p + w->off, *bp = t->p + b->off;
     for (size_t i = 0; i < w->n; i++) {
         *rng = ccpl__mix64(*rng);
-        w->p[i] = (float)((((*rng >> 11) * 0x1.0p-53) * 2 - 1) * bound);
+        wp[i] = (float)((((*rng >> 11) * 0x1.0p-53) * 2 - 1) * bound);
     }
     for (size_t i = 0; i < b->n; i++) {
         *rng = ccpl__mix64(*rng);
-        b->p[i] = (float)((((*rng >> 11) * 0x1.0p-53) * 2 - 1) * bound);
+        bp[i] = (float)((((*rng >> 11) * 0x1.0p-53) * 2 - 1) * bound);
     }
 }
 
 static void add_conv_params(trainer *t, int file, const char *prefix, const ccpl__net *net,
-                            int trainable, uint64_t *rng) {
+                            int trainable) {
     for (int i = 0; i < net->n_ops; i++) {
         if (net->ops[i].kind != CCPL__OP_CONV) continue;
         const ccpl__conv *cv = &net->ops[i].conv;
         char wn[48], bn[48];
         if (cv->key < 0) snprintf(wn, sizeof wn, "%s.weight", prefix), snprintf(bn, sizeof bn, "%s.bias", prefix);
         else snprintf(wn, sizeof wn, "%s%d.weight", prefix, cv->key), snprintf(bn, sizeof bn, "%s%d.bias", prefix, cv->key);
-        param *w = add_param(t, file, wn, 4, cv->cout, cv->cin, cv->k, cv->k, trainable);
-        param *b = add_param(t, file, bn, 1, cv->cout, 0, 0, 0, trainable);
-        init_uniform(w, b, rng);
+        add_pair(t, file, wn, bn, 4, cv->cout, cv->cin, cv->k, cv->k, trainable, 0);
     }
 }
 
 /* Entries of t->view pointing at the parameters, so that nets bind to them. */
-static ccpl_status make_view(trainer *t, ccpl_error *err) {
-    t->view.t = calloc((size_t)t->np, sizeof(ccpl__tensor_entry));
-    if (!t->view.t) return ccpl__fail(err, CCPL_E_NOMEM, "out of memory");
+static void make_view(trainer *t) {
+    t->view.t = t->view_t;
     t->view.n = t->np;
     t->view.format = "memory";
     for (int i = 0; i < t->np; i++) {
-        ccpl__tensor_entry *e = &t->view.t[i];
-        char *name = malloc(64);
-        if (!name) return ccpl__fail(err, CCPL_E_NOMEM, "out of memory");
+        ccpl__tensor_entry *e = &t->view_t[i];
+        const param *q = &t->ps[i];
+        memset(e, 0, sizeof *e);
         /* the file decides the prefix: SCT keys already have theirs */
-        snprintf(name, 64, "%s%s", t->ps[i].file == 2 ? "mlp." : "", t->ps[i].name);
-        e->name = name;
+        snprintf(t->view_names[i], sizeof t->view_names[i], "%s%s", q->file == 2 ? "mlp." : "", q->name);
+        e->name = t->view_names[i];
         e->dtype = CCPL__DT_F32;
-        e->ndim = t->ps[i].ndim;
-        memcpy(e->shape, t->ps[i].shape, sizeof t->ps[i].shape);
-        e->numel = t->ps[i].n;
-        e->data = t->ps[i].p;
+        e->ndim = q->ndim;
+        memcpy(e->shape, q->shape, sizeof q->shape);
+        e->numel = q->n;
+        e->data = t->p + q->off;
     }
-    return CCPL_OK;
 }
 
 static float *grad_of(trainer *t, int file, const char *name) {
     param *p = find_param(t, file, name);
-    return p && p->trainable ? p->g : NULL;
+    return p && p->trainable ? t->g + p->off : NULL;
 }
 
 static void bind_grads(trainer *t, const ccpl__net *net, int file, const char *prefix, float **dw,
@@ -167,7 +232,7 @@ static ccpl_status copy_in(trainer *t, int file, const ccpl__checkpoint *ck, con
         for (int d = 0; d < e->ndim; d++)
             if (e->shape[d] != p->shape[d])
                 return ccpl__fail(err, CCPL_E_SHAPE, "%s: '%s' has the wrong shape (wrong mode?)", path, from[k]);
-        memcpy(p->p, e->data, sizeof(float) * p->n);
+        memcpy(t->p + p->off, e->data, sizeof(float) * p->n);
     }
     return CCPL_OK;
 }
@@ -191,10 +256,11 @@ static ccpl_status init_decoder(trainer *t, const char *path, ccpl_error *err) {
                 snprintf(names[n][1], 24, "%d.%s", dst[k], wb ? "bias" : "weight");
                 from[n] = names[n][0], to[n] = names[n][1], n++;
             }
-        param *w = find_param(t, 0, "11.weight"), *b = find_param(t, 0, "11.bias");
-        memset(w->p, 0, sizeof(float) * w->n);
-        memset(b->p, 0, sizeof(float) * b->n);
-        for (int o = 0; o < 256; o++) w->p[((size_t)o * 256 + o) * 9 + 4] = 1.0f;
+        const param *w = find_param(t, 0, "11.weight"), *b = find_param(t, 0, "11.bias");
+        float *wp = t->p + w->off;
+        memset(wp, 0, sizeof(float) * w->n);
+        memset(t->p + b->off, 0, sizeof(float) * b->n);
+        for (int o = 0; o < 256; o++) wp[((size_t)o * 256 + o) * 9 + 4] = 1.0f;
     } else {
         for (int i = 0; i < t->np; i++)
             if (t->ps[i].file == 0 && (t->ps[i].trainable || ccpl__checkpoint_find(&ck, t->ps[i].name))) {
@@ -237,7 +303,7 @@ static ccpl_status save_file(trainer *t, const char *path, int file, int with_st
     for (int i = 0; i < t->np; i++) {
         const param *p = &t->ps[i];
         if (!with_state && p->file != file) continue;
-        const float *bufs[3] = {p->p, p->m, p->v};
+        const float *bufs[3] = {t->p + p->off, t->m + p->off, t->v + p->off};
         static const char *const pre[3] = {"p.", "m.", "v."};
         for (int k = 0; k < (with_state ? 3 : 1); k++) {
             if (with_state)
@@ -312,8 +378,8 @@ static ccpl_status load_state(trainer *t, long *iter, ccpl_error *err) {
             *iter = ((long)it->data[0] << 20) | (long)it->data[1];
     }
     for (int i = 0; i < t->np && st == CCPL_OK; i++) {
-        param *p = &t->ps[i];
-        float *bufs[3] = {p->p, p->m, p->v};
+        const param *p = &t->ps[i];
+        float *bufs[3] = {t->p + p->off, t->m + p->off, t->v + p->off};
         static const char *const pre[3] = {"p.", "m.", "v."};
         for (int k = 0; k < 3 && st == CCPL_OK; k++) {
             char name[64];
@@ -461,11 +527,7 @@ static ccpl_status open_log(const ccpl__train_config *c, long iter, FILE **out, 
 }
 
 static void free_trainer(trainer *t) {
-    for (int i = 0; i < t->np; i++) {
-        free(t->ps[i].p), free(t->ps[i].g), free(t->ps[i].m), free(t->ps[i].v);
-    }
-    for (int i = 0; i < t->view.n; i++) free(t->view.t[i].name);
-    free(t->view.t);
+    free(t->p), free(t->g), free(t->m), free(t->v);
     ccpl__net_release(&t->enc_fast);
     ccpl__net_release(&t->model.dec);
     ccpl__checkpoint_free(&t->vgg);
@@ -533,25 +595,23 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
             char wn[24], bn[24];
             snprintf(wn, sizeof wn, "%d.weight", cv->key), snprintf(bn, sizeof bn, "%d.bias", cv->key);
             const int trainable = mode == CCPL_MODE_ART || cv->key >= 11;
-            init_uniform(add_param(&t, 0, wn, 4, cv->cout, cv->cin, cv->k, cv->k, trainable),
-                         add_param(&t, 0, bn, 1, cv->cout, 0, 0, 0, trainable), &rng);
+            add_pair(&t, 0, wn, bn, 4, cv->cout, cv->cin, cv->k, cv->k, trainable, 1);
         }
-    add_conv_params(&t, 1, "cnet.", &m->sct.cnet, 1, &rng);
-    add_conv_params(&t, 1, "snet.", &m->sct.snet, 1, &rng);
-    add_conv_params(&t, 1, "uncompress", &m->sct.uncompress, 1, &rng);
+    add_conv_params(&t, 1, "cnet.", &m->sct.cnet, 1);
+    add_conv_params(&t, 1, "snet.", &m->sct.snet, 1);
+    add_conv_params(&t, 1, "uncompress", &m->sct.uncompress, 1);
     for (int l = 0; l < T; l++) {
         const int C = TAP_CHANNELS[l];
         char n1[24], n2[24], n3[24], n4[24];
         snprintf(n1, sizeof n1, "%d.weight", 3 * l), snprintf(n2, sizeof n2, "%d.bias", 3 * l);
         snprintf(n3, sizeof n3, "%d.weight", 3 * l + 2), snprintf(n4, sizeof n4, "%d.bias", 3 * l + 2);
-        init_uniform(add_param(&t, 2, n1, 2, C, C, 0, 0, 1), add_param(&t, 2, n2, 1, C, 0, 0, 0, 1), &rng);
-        init_uniform(add_param(&t, 2, n3, 2, C / 4, C, 0, 0, 1), add_param(&t, 2, n4, 1, C / 4, 0, 0, 0, 1), &rng);
+        add_pair(&t, 2, n1, n2, 2, C, C, 0, 0, 1, 1);
+        add_pair(&t, 2, n3, n4, 2, C / 4, C, 0, 0, 1, 1);
     }
+    if ((st = plan_blocks(&t, err)) != CCPL_OK) goto done;
+    /* pair after pair, each weight before its bias: one random stream */
     for (int i = 0; i < t.np; i++)
-        if (!t.ps[i].p || !t.ps[i].g || !t.ps[i].m || !t.ps[i].v) {
-            st = ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the parameters");
-            goto done;
-        }
+        if (t.ps[i].bias_row >= 0) init_uniform(&t, &t.ps[i], &t.ps[t.ps[i].bias_row], &rng);
     long iter = 0;
     if (c->resume) {
         if ((st = load_state(&t, &iter, err)) != CCPL_OK) goto done;
@@ -559,8 +619,8 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         if (c->init_decoder && (st = init_decoder(&t, c->init_decoder, err)) != CCPL_OK) goto done;
         if (c->init_sct && (st = init_sct(&t, c->init_sct, err)) != CCPL_OK) goto done;
     }
-    if ((st = make_view(&t, err)) != CCPL_OK ||
-        (st = ccpl__net_bind(&m->dec, &t.view, "decoder", "", "", err)) != CCPL_OK ||
+    make_view(&t);
+    if ((st = ccpl__net_bind(&m->dec, &t.view, "decoder", "", "", err)) != CCPL_OK ||
         (st = ccpl__net_bind(&m->sct.cnet, &t.view, "sct", "cnet.", "", err)) != CCPL_OK ||
         (st = ccpl__net_bind(&m->sct.snet, &t.view, "sct", "snet.", "", err)) != CCPL_OK ||
         (st = ccpl__conv_bind(&m->sct.uncompress.ops[0].conv, &t.view, "sct", "uncompress", "", err)) != CCPL_OK)
@@ -573,13 +633,13 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         char n[24];
         param *p;
         snprintf(n, sizeof n, "%d.weight", 3 * l), p = find_param(&t, 2, n);
-        m->mlp[l].c = (int)p->shape[1], m->mlp[l].w1 = p->p, t.grads.mlp[l].w1 = p->g;
+        m->mlp[l].c = (int)p->shape[1], m->mlp[l].w1 = t.p + p->off, t.grads.mlp[l].w1 = t.g + p->off;
         snprintf(n, sizeof n, "%d.bias", 3 * l), p = find_param(&t, 2, n);
-        m->mlp[l].b1 = p->p, t.grads.mlp[l].b1 = p->g;
+        m->mlp[l].b1 = t.p + p->off, t.grads.mlp[l].b1 = t.g + p->off;
         snprintf(n, sizeof n, "%d.weight", 3 * l + 2), p = find_param(&t, 2, n);
-        m->mlp[l].d = (int)p->shape[0], m->mlp[l].w2 = p->p, t.grads.mlp[l].w2 = p->g;
+        m->mlp[l].d = (int)p->shape[0], m->mlp[l].w2 = t.p + p->off, t.grads.mlp[l].w2 = t.g + p->off;
         snprintf(n, sizeof n, "%d.bias", 3 * l + 2), p = find_param(&t, 2, n);
-        m->mlp[l].b2 = p->p, t.grads.mlp[l].b2 = p->g;
+        m->mlp[l].b2 = t.p + p->off, t.grads.mlp[l].b2 = t.g + p->off;
     }
     /* the frozen encoder: only what the mode needs */
     if ((st = ccpl__checkpoint_load(c->vgg, NULL, NULL, &t.vgg, err)) != CCPL_OK ||
@@ -641,7 +701,8 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         st = ccpl__loader_next(loader, &contents, &styles, err);
         report_skips(c, loader, &reported);
         if (st != CCPL_OK) goto done;
-        for (int i = 0; i < t.np; i++) memset(t.ps[i].g, 0, sizeof(float) * t.ps[i].n);
+        /* the frozen tensors' gradients are never written: they stay zero */
+        memset(t.g + t.train_off, 0, sizeof(float) * t.train_n);
         for (int l = T - c->loss.num_l; l < T; l++) {
             const int side = c->crop_size >> l; /* crop is a multiple of 2^(T-1) */
             sample_anchors(anchor_buf[l], side, side, num_s, c->seed, iter, l);
@@ -655,9 +716,8 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         ccpl__blas_done_threads();
         if (st != CCPL_OK) goto done;
         const double lr = ccpl__adam_lr(&adam, iter);
-        for (int i = 0; i < t.np; i++)
-            if (t.ps[i].trainable)
-                ccpl__adam_step(&adam, t.ps[i].p, t.ps[i].g, t.ps[i].m, t.ps[i].v, t.ps[i].n, iter + 1, lr);
+        ccpl__adam_step(&adam, t.p + t.train_off, t.g + t.train_off, t.m + t.train_off,
+                        t.v + t.train_off, t.train_n, iter + 1, lr);
         iter++;
         const double secs = secs0 + (now() - t0);
         if (log) {
