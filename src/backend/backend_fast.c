@@ -78,6 +78,7 @@ static int fast_supports(const ccpl__conv *cv, ccpl__conv_pass pass) {
 static size_t fast_conv_scratch(const ccpl__conv *cv, ccpl__conv_pass pass, int h, int w,
                                 int n_threads) {
     const fast_prep *p = (const fast_prep *)cv->prep;
+    if (!fast_supports(cv, pass)) return 0; /* the caller asks the implementer (backend_for) */
     if (pass == CCPL__PASS_FORWARD)
         return p->wino ? ccpl__winograd_scratch_floats(cv->cin, cv->cout, h, w, n_threads)
                        : ccpl__direct_scratch_floats(cv->cout, w, n_threads);
@@ -87,7 +88,8 @@ static size_t fast_conv_scratch(const ccpl__conv *cv, ccpl__conv_pass pass, int 
 static void fast_conv_forward(const ccpl__conv *cv, float *dst, const float *src, int n, int h,
                               int w, float *scratch, int n_threads) {
     const fast_prep *p = (const fast_prep *)cv->prep;
-    const size_t in = (size_t)cv->cin * h * w, out = (size_t)cv->cout * h * w; /* same size */
+    /* both fast kernels are 3x3 with padding 1: the output has the input's side */
+    const size_t in = (size_t)cv->cin * h * w, out = (size_t)cv->cout * h * w;
     for (int i = 0; i < n; i++) {
         if (p->wino)
             ccpl__winograd_forward(dst + i * out, src + i * in, p->wino, cv->b, cv->cin, h, w,
