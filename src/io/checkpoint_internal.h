@@ -8,10 +8,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "io/pickle.h"
+
+/* Whether this process stores numbers little-endian, as checkpoints do. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CCPL__CK_LITTLE_ENDIAN 1
+#else
+#define CCPL__CK_LITTLE_ENDIAN 0
+#endif
 
 /* Largest tensor converted to float (elements): 8 GiB of floats. */
 #define CCPL__CKPT_MAX_NUMEL ((int64_t)1 << 31)
@@ -35,8 +43,11 @@ typedef struct ccpl__ck_storage {
     int64_t need;               /* elements the wanted tensors read (0: none) */
     int present;                /* data/avail are set */
     int64_t avail;              /* elements readable at data */
-    const unsigned char *data;  /* element 0 of the root storage, little-endian */
+    const unsigned char *data;  /* element 0 of the root storage, little-endian; NULL when
+                                   its one user was converted while reading (flat->pre) */
     unsigned char *owned;       /* data's block when the reader allocated it */
+    int users;                  /* wanted tensors with elements that view it */
+    struct ccpl__ck_flat *user; /* the last of them (the only one when users == 1) */
 } ccpl__ck_storage;
 
 typedef struct ccpl__ck_flat {
@@ -47,6 +58,7 @@ typedef struct ccpl__ck_flat {
     const ccpl__pkl_storage *ref; /* t's storage reference (view) */
     ccpl__ck_storage *st;        /* its root storage */
     int wanted;
+    float *pre;                  /* converted by the container reader (or NULL) */
 } ccpl__ck_flat;
 
 typedef struct ccpl__ck_ctx {
@@ -85,8 +97,18 @@ ccpl_status ccpl__ck_strip_prefixes(ccpl__ck_ctx *c);
 ccpl__ck_storage *ccpl__ck_find_storage(ccpl__ck_ctx *c, const char *key);
 
 /* Container readers: run the pickle(s), call ccpl__ck_prepare, and set
- * data/avail/present for (at least) every storage with need > 0. */
+ * avail/present for (at least) every storage with need > 0, and data for
+ * those whose tensors they did not convert themselves (into flat->pre). */
 ccpl_status ccpl__ck_read_zip(ccpl__ck_ctx *c, const unsigned char *data, size_t size);
+/* The same from an open file (closed by the call, whatever happens): the
+ * archive is read where it lies, never copied whole into memory. */
+ccpl_status ccpl__ck_read_zip_file(ccpl__ck_ctx *c, FILE *fp);
 ccpl_status ccpl__ck_read_legacy(ccpl__ck_ctx *c, const unsigned char *data, size_t size);
+
+/* dst[0..n) = the n little-endian elements of type dt at src, as float32
+ * (float16 through the F16C instruction where the processor has it). */
+void ccpl__ck_convert(float *dst, const unsigned char *src, ccpl__dtype dt, size_t n);
+/* Whether t's elements are consecutive in its storage (row-major). */
+int ccpl__ck_contiguous(const ccpl__pkl_tensor *t);
 
 #endif

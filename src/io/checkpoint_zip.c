@@ -7,6 +7,8 @@
 #include <string.h>
 #include <zip.h>
 
+#include "core/alloc.h"
+
 #include "io/checkpoint_internal.h"
 
 /* Largest data.pkl accepted (a state_dict pickle is ~100 bytes per tensor). */
@@ -140,21 +142,98 @@ static ccpl_status check_byteorder(zip_reader *z) {
     return st;
 }
 
+/* Bytes read per call when a storage is converted as it is read: the raw
+ * chunk and the floats it gives stay in the processor's caches. */
+#define STREAM_CHUNK ((size_t)128 << 10)
+
+/* The one wanted tensor that views storage s, when it can be converted to
+ * float straight from the archive (no copy of the raw bytes): a float
+ * type the chunked conversion handles, elements consecutive. NULL
+ * otherwise (the storage is read whole, then gathered). */
+static ccpl__ck_flat *streamable(const ccpl__ck_storage *s) {
+    if (s->users != 1) return NULL;
+    ccpl__ck_flat *f = s->user;
+    const int dt = ccpl__pkl_storage_type_dtype(f->ref->type);
+    if (dt != CCPL__DT_F32 && dt != CCPL__DT_F16 && dt != CCPL__DT_BF16) return NULL;
+    return ccpl__ck_contiguous(f->t) ? f : NULL;
+}
+
+/* Reads bytes [0, skip + numel * el) of entry idx, converting the last
+ * numel elements into f->pre (allocated here) chunk by chunk. The caller
+ * checked that the entry holds that many bytes. */
+static ccpl_status stream_storage(zip_reader *z, zip_int64_t idx, const char *entry, ccpl__ck_flat *f,
+                                  size_t el, unsigned char *chunk) {
+    const ccpl__pkl_tensor *t = f->t;
+    const ccpl__dtype dt = (ccpl__dtype)ccpl__pkl_storage_type_dtype(f->ref->type);
+    const zip_uint64_t skip = (zip_uint64_t)(f->ref->base + t->offset) * el;
+    const zip_uint64_t n = skip + (zip_uint64_t)t->numel * el;
+    if (!(f->pre = ccpl__alloc_floats((size_t)t->numel))) {
+        char pk[120];
+        ccpl__pkl_printable(pk, sizeof pk, f->name + f->key_off, strlen(f->name + f->key_off));
+        return ccpl__ck_fail(z->c, CCPL_E_NOMEM, "out of memory for tensor '%s' (%zu elements)", pk,
+                             (size_t)t->numel);
+    }
+    zip_file_t *zf = zip_fopen_index(z->za, (zip_uint64_t)idx, 0);
+    if (!zf) return zfail(z->c, "cannot open", entry, zip_strerror(z->za));
+    zip_uint64_t got = 0;
+    zip_int64_t r = 1;
+    while (got < skip && r > 0) /* before the tensor's first element: read and drop */
+        if ((r = zip_fread(zf, chunk, skip - got < STREAM_CHUNK ? skip - got : STREAM_CHUNK)) > 0)
+            got += (zip_uint64_t)r;
+    if (r > 0 && dt == CCPL__DT_F32 && CCPL__CK_LITTLE_ENDIAN) {
+        /* the archive's bytes are the floats: read them into place */
+        unsigned char *dst = (unsigned char *)f->pre;
+        while (got < n && r > 0)
+            if ((r = zip_fread(zf, dst + (got - skip), n - got)) > 0) got += (zip_uint64_t)r;
+    } else if (r > 0) {
+        size_t done = 0, pending = 0; /* elements converted; bytes of a split one at chunk's start */
+        while (got < n && r > 0) {
+            zip_uint64_t want = n - got;
+            if (want > STREAM_CHUNK - pending) want = STREAM_CHUNK - pending;
+            if ((r = zip_fread(zf, chunk + pending, want)) <= 0) break;
+            got += (zip_uint64_t)r;
+            const size_t avail = pending + (size_t)r, whole = avail / el;
+            ccpl__ck_convert(f->pre + done, chunk, dt, whole);
+            done += whole;
+            pending = avail - whole * el;
+            memmove(chunk, chunk + whole * el, pending);
+        }
+    }
+    if (r < 0) {
+        ccpl_status st = zfail(z->c, "corrupt", entry, zip_file_strerror(zf));
+        zip_fclose(zf);
+        return st;
+    }
+    zip_fclose(zf);
+    if (got < n) {
+        char pe[120];
+        ccpl__pkl_printable(pe, sizeof pe, entry, strlen(entry));
+        return ccpl__ck_fail(z->c, CCPL_E_FORMAT, "truncated: zip entry %s needs %" PRIu64 " bytes, has %" PRIu64,
+                             pe, (uint64_t)n, (uint64_t)got);
+    }
+    return CCPL_OK;
+}
+
 static ccpl_status read_storages(zip_reader *z) {
     ccpl__ck_ctx *c = z->c;
-    for (size_t i = 0; i < c->nst; i++) {
+    unsigned char *chunk = NULL;
+    ccpl_status st = CCPL_OK;
+    for (size_t i = 0; i < c->nst && !st; i++) {
         ccpl__ck_storage *s = &c->st[i];
         if (s->need == 0) continue;
         char *name = (char *)malloc(strlen(z->prefix) + 5 + strlen(s->key) + 1);
-        if (!name) return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
+        if (!name) {
+            st = ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
+            break;
+        }
         strcpy(name, z->prefix);
         strcat(name, "data/");
         strcat(name, s->key);
         zip_int64_t idx = zip_name_locate(z->za, name, ZIP_FL_ENC_RAW);
-        ccpl_status st = CCPL_OK;
         zip_stat_t sb;
         size_t el = (size_t)ccpl__pkl_storage_type_elsize(s->type);
         uint64_t bytes = (uint64_t)s->need; /* need <= root_numel < 2^63 */
+        ccpl__ck_flat *f = streamable(s);
         if (idx < 0) {
             char pe[120];
             ccpl__pkl_printable(pe, sizeof pe, name, strlen(name));
@@ -169,6 +248,15 @@ static ccpl_status read_storages(zip_reader *z) {
                 st = ccpl__ck_fail(c, CCPL_E_FORMAT,
                                    "truncated: storage '%s' needs %" PRIu64 " bytes, the archive has %" PRIu64,
                                    pk, bytes, (uint64_t)sb.size);
+            } else if (f) {
+                if (!chunk && !(chunk = (unsigned char *)malloc(STREAM_CHUNK)))
+                    st = ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory");
+                else
+                    st = stream_storage(z, idx, name, f, el, chunk);
+                if (!st) {
+                    s->avail = s->need;
+                    s->present = 1;
+                }
             } else if (!(st = entry_read(z, idx, name, bytes, &s->owned))) {
                 s->data = s->owned;
                 s->avail = s->need;
@@ -176,19 +264,15 @@ static ccpl_status read_storages(zip_reader *z) {
             }
         }
         free(name);
-        if (st) return st;
     }
-    return CCPL_OK;
+    free(chunk);
+    return st;
 }
 
-ccpl_status ccpl__ck_read_zip(ccpl__ck_ctx *c, const unsigned char *data, size_t size) {
+/* Reads an archive opened on src (taken over, freed here). */
+static ccpl_status read_zip(ccpl__ck_ctx *c, zip_source_t *src) {
     zip_error_t ze;
     zip_error_init(&ze);
-    zip_source_t *src = zip_source_buffer_create(data, size, 0, &ze);
-    if (!src) {
-        zip_error_fini(&ze);
-        return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory opening the zip archive");
-    }
     zip_reader z;
     memset(&z, 0, sizeof z);
     z.c = c;
@@ -220,4 +304,25 @@ ccpl_status ccpl__ck_read_zip(ccpl__ck_ctx *c, const unsigned char *data, size_t
     free(z.prefix);
     zip_discard(z.za);
     return st;
+}
+
+ccpl_status ccpl__ck_read_zip(ccpl__ck_ctx *c, const unsigned char *data, size_t size) {
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_buffer_create(data, size, 0, &ze);
+    zip_error_fini(&ze);
+    if (!src) return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory opening the zip archive");
+    return read_zip(c, src);
+}
+
+ccpl_status ccpl__ck_read_zip_file(ccpl__ck_ctx *c, FILE *fp) {
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_filep_create(fp, 0, -1, &ze); /* owns fp from here */
+    zip_error_fini(&ze);
+    if (!src) {
+        fclose(fp);
+        return ccpl__ck_fail(c, CCPL_E_NOMEM, "out of memory opening the zip archive");
+    }
+    return read_zip(c, src);
 }

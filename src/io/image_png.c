@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -174,6 +175,13 @@ static ccpl_status encode(png_ctx *c, const char *path, const ccpl_image *img, c
     if (setjmp(c->jb)) return jump_status(c, path, 0, err);
 
     png_set_write_fn(c->png, c, on_write, on_flush);
+    /* zlib's run-length strategy after libpng's per-row filters: on
+     * stylized pictures the filtered rows hold few repeats worth the
+     * default strategy's match search, and RLE writes smaller files in less
+     * than half the time (512x512 result: 44 -> 18 ms CPU, 555 -> 543 KB;
+     * photographs: 3-4x faster, 0-8 % larger; docs/PERFORMANCE.md, "Start-up
+     * and the whole run"). The pixels are the same either way. */
+    png_set_compression_strategy(c->png, Z_RLE);
     png_set_IHDR(c->png, c->info, (png_uint_32)img->width, (png_uint_32)img->height, 8,
                  PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
