@@ -8,6 +8,7 @@
 #include "ops/conv2d.h"
 #include "ops/conv2d_direct.h"
 #include "ops/conv2d_winograd.h"
+#include "ops/conv2d_winograd4.h"
 #include "ops/conv2d_winograd_backward.h"
 #include "test_util.h"
 
@@ -89,7 +90,102 @@ static void one(int C, int OC, int H, int W, ccpl__pad_mode mode, int relu, int 
     one_kernel(0, C, OC, H, W, mode, relu, threads);
 }
 
+/* F(2x2,3x3) and F(4x4,3x3) against a float64 direct convolution (the
+ * accuracy of each tile size with its interpolation points: 0, +-1, inf for
+ * F(2x2); 0, +-1, +-2, inf for F(4x4)), relu off so every output counts.
+ * Bounds: 2e-6 and 5e-5 of the largest output; measured (AVX2 machine,
+ * 2026-11-30) up to 7.1e-7 and 1.4e-5, the worst at C = 256 -> 512 (the
+ * error grows with the channel count summed in each tile). */
+static int src_index(int p, int n, ccpl__pad_mode mode) {
+    if (p >= 0 && p < n) return p;
+    if (mode == CCPL__PAD_ZERO) return -1;
+    return p < 0 ? -p : 2 * n - 2 - p;
+}
+
+static void vs_float64(int C, int OC, int H, int W, ccpl__pad_mode mode, int threads) {
+    const size_t nx = (size_t)C * H * W, nw = (size_t)OC * C * 9, ny = (size_t)OC * H * W;
+    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc(OC * sizeof *b);
+    float *y2 = malloc(ny * sizeof *y2), *y4 = malloc(ny * sizeof *y4);
+    double *yd = malloc(ny * sizeof *yd);
+    float *U2 = malloc(ccpl__winograd_weight_floats(OC, C) * sizeof *U2);
+    float *U4 = malloc(ccpl__winograd4_weight_floats(OC, C) * sizeof *U4);
+    float *s2 = malloc(ccpl__winograd_scratch_floats(C, OC, H, W, threads) * sizeof *s2);
+    float *s4 = malloc(ccpl__winograd4_scratch_floats(C, OC, H, W, threads) * sizeof *s4);
+    for (size_t i = 0; i < nx; i++) x[i] = frand();
+    for (size_t i = 0; i < nw; i++) w[i] = frand() * 0.2f;
+    for (int i = 0; i < OC; i++) b[i] = frand() * 0.1f;
+    for (int o = 0; o < OC; o++)
+        for (int i = 0; i < H; i++)
+            for (int j = 0; j < W; j++) {
+                double a = b[o];
+                for (int c = 0; c < C; c++)
+                    for (int u = 0; u < 3; u++)
+                        for (int v = 0; v < 3; v++) {
+                            const int p = src_index(i + u - 1, H, mode), q = src_index(j + v - 1, W, mode);
+                            if (p >= 0 && q >= 0)
+                                a += (double)w[((size_t)o * C + c) * 9 + u * 3 + v] * x[((size_t)c * H + p) * W + q];
+                        }
+                yd[((size_t)o * H + i) * W + j] = a;
+            }
+    ccpl__winograd_weight_transform(U2, w, OC, C);
+    ccpl__winograd4_weight_transform(U4, w, OC, C);
+    for (size_t i = 0; i < ny; i++) y2[i] = y4[i] = NAN;
+    ccpl__winograd_forward(y2, x, U2, b, C, H, W, OC, mode, 0, s2, threads);
+    ccpl__winograd4_forward(y4, x, U4, b, C, H, W, OC, mode, 0, s4, threads);
+    double mx = 0, e2 = 0, e4 = 0;
+    int finite = 1;
+    for (size_t i = 0; i < ny; i++) {
+        if (!isfinite(y2[i]) || !isfinite(y4[i])) finite = 0;
+        mx = fmax(mx, fabs(yd[i]));
+        e2 = fmax(e2, fabs(y2[i] - yd[i]));
+        e4 = fmax(e4, fabs(y4[i] - yd[i]));
+    }
+    e2 /= mx, e4 /= mx;
+    printf("vs float64 C=%-3d OC=%-3d %3dx%-3d %-7s threads=%d  F(2x2) %.2e  F(4x4) %.2e\n", C, OC,
+           W, H, mode == CCPL__PAD_REFLECT ? "reflect" : "zero", threads, e2, e4);
+    CHECK(finite && e2 < 2e-6 && e4 < 5e-5,
+          "C=%d OC=%d %dx%d: every output written %d, F(2x2) %.3g (bound 2e-6), F(4x4) %.3g (bound 5e-5)",
+          C, OC, W, H, finite, e2, e4);
+    free(x), free(w), free(b), free(y2), free(y4), free(yd), free(U2), free(U4), free(s2), free(s4);
+}
+
+/* The F(4x4) input gradient against im2col's (both accumulate). */
+static void one_backward4(int C, int OC, int H, int W, ccpl__pad_mode mode, int threads) {
+    const size_t nx = (size_t)C * H * W, nw = (size_t)OC * C * 9, ny = (size_t)OC * H * W;
+    float *dy = malloc(ny * sizeof *dy), *w = malloc(nw * sizeof *w);
+    float *ref = malloc(nx * sizeof *ref), *got = malloc(nx * sizeof *got);
+    float *Ut = malloc(ccpl__winograd4_bwd_weight_floats(OC, C) * sizeof *Ut);
+    float *s1 = malloc((ccpl__conv2d_backward_scratch_floats(C, H, W, 3, 1) + 1) * sizeof *s1);
+    float *s2 = malloc(ccpl__winograd4_backward_data_scratch_floats(C, OC, H, W, threads) * sizeof *s2);
+    for (size_t i = 0; i < ny; i++) dy[i] = frand();
+    for (size_t i = 0; i < nw; i++) w[i] = frand() * 0.2f;
+    for (size_t i = 0; i < nx; i++) ref[i] = got[i] = frand();
+    ccpl__conv2d_backward(ref, NULL, NULL, dy, NULL, w, 1, C, H, W, OC, 3, 1, mode, s1, threads);
+    CHECK(ccpl__winograd4_bwd_weight_transform(Ut, w, OC, C) == 0, "transform");
+    ccpl__winograd4_backward_data(got, dy, Ut, C, H, W, OC, mode, s2, threads);
+    double mx = 0, md = 0;
+    for (size_t i = 0; i < nx; i++) {
+        md = fmax(md, fabs((double)got[i] - ref[i]));
+        mx = fmax(mx, fabs(ref[i]));
+    }
+    printf("F(4x4) dinp C=%-3d OC=%-3d %3dx%-3d %-7s threads=%d  rel %.2e\n", C, OC, W, H,
+           mode == CCPL__PAD_REFLECT ? "reflect" : "zero", threads, md / mx);
+    CHECK(md / mx < 5e-5, "F(4x4) input gradient C=%d OC=%d %dx%d: %.3g", C, OC, W, H, md / mx);
+    free(dy), free(w), free(ref), free(got), free(Ut), free(s1), free(s2);
+}
+
 int main(void) {
+    {
+        static const int f[][4] = {{16, 16, 5, 7}, {33, 24, 13, 11}, {17, 33, 2, 3}, {24, 16, 9, 4},
+                                   {64, 64, 2, 2}, {32, 48, 37, 29}, {256, 512, 16, 16}};
+        for (int i = 0; i < 7; i++)
+            for (int m = 0; m < 2; m++)
+                vs_float64(f[i][0], f[i][1], f[i][2], f[i][3], m ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO,
+                           1 + (i & 1));
+        one_backward4(16, 24, 7, 9, CCPL__PAD_REFLECT, 1);
+        one_backward4(33, 17, 12, 5, CCPL__PAD_ZERO, 2);
+        one_backward4(24, 16, 2, 3, CCPL__PAD_REFLECT, 1);
+    }
     CHECK(ccpl__winograd_suits(64, 64, 3, 1) && !ccpl__winograd_suits(3, 64, 3, 1) &&
               !ccpl__winograd_suits(64, 64, 1, 0),
           "which layers take the fast path");

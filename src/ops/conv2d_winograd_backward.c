@@ -17,12 +17,19 @@
 #include <string.h>
 
 #include "ops/conv2d_winograd.h"
+#include "ops/conv2d_winograd4.h"
 
 size_t ccpl__winograd_bwd_weight_floats(int OC, int C) {
     return ccpl__winograd_weight_floats(C, OC);
 }
 
-int ccpl__winograd_bwd_weight_transform(float *Ut, const float *w, int OC, int C) {
+size_t ccpl__winograd4_bwd_weight_floats(int OC, int C) {
+    return ccpl__winograd4_weight_floats(C, OC);
+}
+
+/* The rotated, transposed kernel w' (C, OC, 3, 3), transformed for F(2x2)
+ * or F(4x4). */
+static int bwd_weight_transform(float *Ut, const float *w, int OC, int C, int f4) {
     float *wt = malloc(sizeof(float) * 9 * (size_t)OC * C);
     if (!wt) return -1;
     for (int o = 0; o < OC; o++)
@@ -31,14 +38,28 @@ int ccpl__winograd_bwd_weight_transform(float *Ut, const float *w, int OC, int C
             float *dst = wt + ((size_t)c * OC + o) * 9;
             for (int k = 0; k < 9; k++) dst[k] = src[8 - k]; /* rot180 */
         }
-    ccpl__winograd_weight_transform(Ut, wt, C, OC);
+    if (f4) ccpl__winograd4_weight_transform(Ut, wt, C, OC);
+    else ccpl__winograd_weight_transform(Ut, wt, C, OC);
     free(wt);
     return 0;
+}
+
+int ccpl__winograd_bwd_weight_transform(float *Ut, const float *w, int OC, int C) {
+    return bwd_weight_transform(Ut, w, OC, C, 0);
+}
+
+int ccpl__winograd4_bwd_weight_transform(float *Ut, const float *w, int OC, int C) {
+    return bwd_weight_transform(Ut, w, OC, C, 1);
 }
 
 size_t ccpl__winograd_backward_data_scratch_floats(int C, int OC, int H, int W, int n_threads) {
     const size_t P = (size_t)(H + 2) * (W + 2);
     return (size_t)OC * P + (size_t)C * P + ccpl__winograd_scratch_floats(OC, C, H + 2, W + 2, n_threads);
+}
+
+size_t ccpl__winograd4_backward_data_scratch_floats(int C, int OC, int H, int W, int n_threads) {
+    const size_t P = (size_t)(H + 2) * (W + 2);
+    return (size_t)OC * P + (size_t)C * P + ccpl__winograd4_scratch_floats(OC, C, H + 2, W + 2, n_threads);
 }
 
 /* Source index of padded coordinate p in [0, n+1], -1 for a zero pad. */
@@ -48,9 +69,8 @@ static inline int src_of(int p, int n, ccpl__pad_mode mode) {
     return p == 0 ? 1 : n - 2;
 }
 
-void ccpl__winograd_backward_data(float *dinp, const float *dout, const float *Ut, int C, int H,
-                                  int W, int OC, ccpl__pad_mode pad_mode, float *scratch,
-                                  int n_threads) {
+static void backward_data(float *dinp, const float *dout, const float *Ut, int C, int H, int W,
+                          int OC, ccpl__pad_mode pad_mode, float *scratch, int n_threads, int f4) {
     const int Hp = H + 2, Wp = W + 2;
     const size_t P = (size_t)Hp * Wp;
     float *gp = scratch, *dp = gp + (size_t)OC * P, *ws = dp + (size_t)C * P;
@@ -64,7 +84,8 @@ void ccpl__winograd_backward_data(float *dinp, const float *dout, const float *U
         }
         memset(g + (size_t)(Hp - 1) * Wp, 0, sizeof(float) * (size_t)Wp);
     }
-    ccpl__winograd_forward(dp, gp, Ut, NULL, OC, Hp, Wp, C, CCPL__PAD_ZERO, 0, ws, n_threads);
+    if (f4) ccpl__winograd4_forward(dp, gp, Ut, NULL, OC, Hp, Wp, C, CCPL__PAD_ZERO, 0, ws, n_threads);
+    else ccpl__winograd_forward(dp, gp, Ut, NULL, OC, Hp, Wp, C, CCPL__PAD_ZERO, 0, ws, n_threads);
     for (int c = 0; c < C; c++) { /* the padding's adjoint */
         const float *d = dp + (size_t)c * P;
         float *dx = dinp + (size_t)c * H * W;
@@ -76,4 +97,16 @@ void ccpl__winograd_backward_data(float *dinp, const float *dout, const float *U
                 if (sy >= 0 && sx >= 0) dx[(size_t)sy * W + sx] += d[(size_t)y * Wp + x];
             }
     }
+}
+
+void ccpl__winograd_backward_data(float *dinp, const float *dout, const float *Ut, int C, int H,
+                                  int W, int OC, ccpl__pad_mode pad_mode, float *scratch,
+                                  int n_threads) {
+    backward_data(dinp, dout, Ut, C, H, W, OC, pad_mode, scratch, n_threads, 0);
+}
+
+void ccpl__winograd4_backward_data(float *dinp, const float *dout, const float *Ut, int C, int H,
+                                   int W, int OC, ccpl__pad_mode pad_mode, float *scratch,
+                                   int n_threads) {
+    backward_data(dinp, dout, Ut, C, H, W, OC, pad_mode, scratch, n_threads, 1);
 }

@@ -26,4 +26,13 @@ void ccpl__winograd_backward_data(float *dinp, const float *dout, const float *U
                                   int W, int OC, ccpl__pad_mode pad_mode, float *scratch,
                                   int n_threads);
 
+/* The same by Winograd F(4x4,3x3) (ops/conv2d_winograd4.h): weights
+ * (36, C, OC), scratch and arguments as above. */
+size_t ccpl__winograd4_bwd_weight_floats(int OC, int C);
+int ccpl__winograd4_bwd_weight_transform(float *Ut, const float *w, int OC, int C);
+size_t ccpl__winograd4_backward_data_scratch_floats(int C, int OC, int H, int W, int n_threads);
+void ccpl__winograd4_backward_data(float *dinp, const float *dout, const float *Ut, int C, int H,
+                                   int W, int OC, ccpl__pad_mode pad_mode, float *scratch,
+                                   int n_threads);
+
 #endif

@@ -1,0 +1,235 @@
+/* conv2d_winograd4.c — Winograd F(4x4,3x3); see conv2d_winograd4.h.
+ *
+ * With d a 6x6 input tile (padded rows 4ty-1 .. 4ty+4, likewise columns),
+ * g a 3x3 kernel and m = (G g G^T) .* (B^T d B), the 4x4 output tile is
+ * A^T m A, where (points 0, 1, -1, 2, -2, infinity)
+ *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
+ *          0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+ *   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
+ *          1/24 -1/12 1/6; 0 0 1]
+ *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
+ * The sum over input channels of the element-wise products is, for each of
+ * the 36 positions e, a matrix product M[e] (OC, tiles) = U[e] (OC, C) .
+ * V[e] (C, tiles): 36 sgemm calls per band of tile rows. */
+#include "ops/conv2d_winograd4.h"
+
+#include <cblas.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Target floats of V + M per band, per thread (4 MiB), as F(2x2,3x3)'s. */
+#define W4_BAND_TARGET ((size_t)1 << 20)
+
+size_t ccpl__winograd4_weight_floats(int OC, int C) { return (size_t)36 * OC * C; }
+
+void ccpl__winograd4_weight_transform(float *U, const float *w, int OC, int C) {
+    static const double G[6][3] = {{1.0 / 4, 0, 0},
+                                   {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                   {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                   {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                   {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                   {0, 0, 1}};
+    const size_t plane = (size_t)OC * C;
+    for (int oc = 0; oc < OC; oc++)
+        for (int c = 0; c < C; c++) {
+            const float *g = w + ((size_t)oc * C + c) * 9;
+            double t[6][3]; /* G g */
+            for (int i = 0; i < 6; i++)
+                for (int j = 0; j < 3; j++)
+                    t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+            for (int i = 0; i < 6; i++) /* (G g) G^T */
+                for (int j = 0; j < 6; j++)
+                    U[(size_t)(i * 6 + j) * plane + (size_t)oc * C + c] =
+                        (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+        }
+}
+
+static int band_rows(int C, int OC, int TW, int TH) {
+    const size_t per_row = (size_t)36 * (size_t)(C + OC) * (size_t)TW;
+    size_t rows = W4_BAND_TARGET / per_row;
+    if (rows < 1) rows = 1;
+    if (rows > (size_t)TH) rows = (size_t)TH;
+    return (int)rows;
+}
+
+/* padded row width: columns -1 .. 4 TW + 4 */
+static size_t padded_w(int W) { return (size_t)4 * ((W + 3) / 4) + 2; }
+
+static size_t thread_floats(int C, int OC, int H, int W) {
+    const int TH = (H + 3) / 4, TW = (W + 3) / 4;
+    const size_t tb = (size_t)band_rows(C, OC, TW, TH) * TW;
+    return (size_t)36 * (size_t)(C + OC) * tb + 12 * padded_w(W) + (size_t)40 * tb;
+}
+
+size_t ccpl__winograd4_scratch_floats(int C, int OC, int H, int W, int n_threads) {
+    return (size_t)(n_threads < 1 ? 1 : n_threads) * thread_floats(C, OC, H, W);
+}
+
+/* Source of padded coordinate p in [-1, ...] on a side of n: p itself
+ * inside, the mirror (-1 -> 1, n -> n-2) or -1 (zero) at the pad, -1 past
+ * it (those inputs only feed outputs that are cut off). */
+static inline int src1(int p, int n, ccpl__pad_mode mode) {
+    if (p >= 0 && p < n) return p;
+    if (p > n || p < -1 || mode == CCPL__PAD_ZERO) return -1;
+    return p < 0 ? 1 : n - 2;
+}
+
+/* Padded row p of plane x (H,W) into row[0 .. Wp): row[q+1] = x[p][q]. */
+static void load_row(float *restrict row, const float *x, int p, int H, int W, size_t Wp,
+                     ccpl__pad_mode mode) {
+    const int sy = src1(p, H, mode);
+    if (sy < 0) {
+        memset(row, 0, sizeof(float) * Wp);
+        return;
+    }
+    const float *restrict s = x + (size_t)sy * W;
+    memcpy(row + 1, s, sizeof(float) * (size_t)W);
+    const int l = src1(-1, W, mode);
+    row[0] = l >= 0 ? s[l] : 0.0f;
+    for (size_t q = (size_t)W + 1; q < Wp; q++) {
+        const int sx = src1((int)q - 1, W, mode);
+        row[q] = sx >= 0 ? s[sx] : 0.0f;
+    }
+}
+
+/* One band: tile rows tr0 .. tr0+nr-1. */
+static void band(float *out, const float *inp, const float *U, const float *b, int C, int H, int W,
+                 int OC, ccpl__pad_mode pad_mode, int relu, int tr0, int nr, float *V, float *M,
+                 float *r) {
+    const int TW = (W + 3) / 4;
+    const size_t Wp = padded_w(W);
+    const int tb = nr * TW;
+    const size_t plane_in = (size_t)H * W, plane_w = (size_t)OC * C;
+    const size_t vs = (size_t)C * tb, ms = (size_t)OC * tb; /* strides of e */
+    float *rows = r, *t = r + 6 * Wp;                       /* 6 input rows, 6 combined rows */
+    float *a = r + 12 * Wp, *y = a + (size_t)24 * tb;       /* output: (4,6,tb), (4,4,tb) */
+
+    /* V[e][c][tile] = (B^T d B)[e] */
+    for (int c = 0; c < C; c++) {
+        const float *x = inp + (size_t)c * plane_in;
+        for (int ty = 0; ty < nr; ty++) {
+            const int p0 = 4 * (tr0 + ty) - 1;
+            for (int i = 0; i < 6; i++) load_row(rows + i * Wp, x, p0 + i, H, W, Wp, pad_mode);
+            const float *r0 = rows, *r1 = rows + Wp, *r2 = rows + 2 * Wp, *r3 = rows + 3 * Wp,
+                        *r4 = rows + 4 * Wp, *r5 = rows + 5 * Wp;
+            float *t0 = t, *t1 = t + Wp, *t2 = t + 2 * Wp, *t3 = t + 3 * Wp, *t4 = t + 4 * Wp,
+                  *t5 = t + 5 * Wp;
+            for (size_t q = 0; q < Wp; q++) { /* B^T d, down the columns */
+                t0[q] = 4 * r0[q] - 5 * r2[q] + r4[q];
+                t1[q] = -4 * (r1[q] + r2[q]) + r3[q] + r4[q];
+                t2[q] = 4 * (r1[q] - r2[q]) - r3[q] + r4[q];
+                t3[q] = 2 * (r3[q] - r1[q]) - r2[q] + r4[q];
+                t4[q] = 2 * (r1[q] - r3[q]) - r2[q] + r4[q];
+                t5[q] = 4 * r1[q] - 5 * r3[q] + r5[q];
+            }
+            for (int k = 0; k < 6; k++) { /* (B^T d) B, along the rows */
+                const float *tk = t + k * Wp;
+                float *v = V + (size_t)(6 * k) * vs + (size_t)c * tb + (size_t)ty * TW;
+                for (int tx = 0; tx < TW; tx++) {
+                    const float *d = tk + 4 * tx;
+                    v[tx] = 4 * d[0] - 5 * d[2] + d[4];
+                    v[vs + tx] = -4 * (d[1] + d[2]) + d[3] + d[4];
+                    v[2 * vs + tx] = 4 * (d[1] - d[2]) - d[3] + d[4];
+                    v[3 * vs + tx] = 2 * (d[3] - d[1]) - d[2] + d[4];
+                    v[4 * vs + tx] = 2 * (d[1] - d[3]) - d[2] + d[4];
+                    v[5 * vs + tx] = 4 * d[1] - 5 * d[3] + d[5];
+                }
+            }
+        }
+    }
+
+    /* M[e] (OC, tb) = U[e] (OC, C) . V[e] (C, tb) */
+    for (int e = 0; e < 36; e++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, tb, C, 1.0f,
+                    U + (size_t)e * plane_w, C, V + (size_t)e * vs, tb, 0.0f, M + (size_t)e * ms,
+                    tb);
+
+    /* Y = A^T m A + b, ReLU, into the image */
+    for (int oc = 0; oc < OC; oc++) {
+        const float bias = b ? b[oc] : 0.0f;
+        const float *mo = M + (size_t)oc * tb;
+        for (int l = 0; l < 6; l++) { /* a[rr][l] = (A^T m)[rr][l], down k */
+            const float *m0 = mo + (size_t)l * ms, *m1 = m0 + 6 * ms, *m2 = m0 + 12 * ms,
+                        *m3 = m0 + 18 * ms, *m4 = m0 + 24 * ms, *m5 = m0 + 30 * ms;
+            float *a0 = a + (size_t)l * tb, *a1 = a0 + (size_t)6 * tb, *a2 = a0 + (size_t)12 * tb,
+                  *a3 = a0 + (size_t)18 * tb;
+            for (int q = 0; q < tb; q++) {
+                const float s12 = m1[q] + m2[q], d12 = m1[q] - m2[q];
+                const float s34 = m3[q] + m4[q], d34 = m3[q] - m4[q];
+                a0[q] = m0[q] + s12 + s34;
+                a1[q] = d12 + 2 * d34;
+                a2[q] = s12 + 4 * s34;
+                a3[q] = d12 + 8 * d34 + m5[q];
+            }
+        }
+        for (int rr = 0; rr < 4; rr++) { /* y[rr][cc] = (a A)[rr][cc], along l */
+            const float *n0 = a + (size_t)(6 * rr) * tb, *n1 = n0 + tb, *n2 = n0 + 2 * (size_t)tb,
+                        *n3 = n0 + 3 * (size_t)tb, *n4 = n0 + 4 * (size_t)tb, *n5 = n0 + 5 * (size_t)tb;
+            float *y0 = y + (size_t)(4 * rr) * tb, *y1 = y0 + tb, *y2 = y0 + 2 * (size_t)tb,
+                  *y3 = y0 + 3 * (size_t)tb;
+            for (int q = 0; q < tb; q++) {
+                const float s12 = n1[q] + n2[q], d12 = n1[q] - n2[q];
+                const float s34 = n3[q] + n4[q], d34 = n3[q] - n4[q];
+                y0[q] = n0[q] + s12 + s34 + bias;
+                y1[q] = d12 + 2 * d34 + bias;
+                y2[q] = s12 + 4 * s34 + bias;
+                y3[q] = d12 + 8 * d34 + n5[q] + bias;
+            }
+        }
+        if (relu)
+            for (size_t i = 0; i < (size_t)16 * tb; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+        for (int ty = 0; ty < nr; ty++)
+            for (int rr = 0; rr < 4; rr++) {
+                const int oy = 4 * (tr0 + ty) + rr;
+                if (oy >= H) break;
+                float *row = out + (size_t)oc * plane_in + (size_t)oy * W;
+                const float *yr = y + (size_t)(4 * rr) * tb + (size_t)ty * TW;
+                for (int tx = 0; tx < TW; tx++) {
+                    const int ox = 4 * tx;
+                    if (ox + 4 <= W) {
+                        row[ox] = yr[tx];
+                        row[ox + 1] = yr[tb + tx];
+                        row[ox + 2] = yr[2 * (size_t)tb + tx];
+                        row[ox + 3] = yr[3 * (size_t)tb + tx];
+                    } else {
+                        for (int cc = 0; ox + cc < W; cc++) row[ox + cc] = yr[(size_t)cc * tb + tx];
+                    }
+                }
+            }
+    }
+}
+
+void ccpl__winograd4_forward(float *out, const float *inp, const float *U, const float *b, int C,
+                             int H, int W, int OC, ccpl__pad_mode pad_mode, int relu,
+                             float *scratch, int n_threads) {
+    const int TH = (H + 3) / 4, TW = (W + 3) / 4;
+    const int nb = band_rows(C, OC, TW, TH), n_bands = (TH + nb - 1) / nb;
+    /* threads as in ccpl__winograd_forward: bands in parallel only under
+       OpenBLAS's OpenMP build (serial sgemm inside a region) */
+    const int nt = n_threads > 1 && openblas_get_parallel() == 2 ? n_threads : 1;
+    const size_t per_thread = thread_floats(C, OC, H, W);
+    const size_t tbm = (size_t)nb * TW;
+    const size_t vm = (size_t)36 * C * tbm, mm = (size_t)36 * OC * tbm;
+    if (nt == 1) {
+        for (int k = 0; k < n_bands; k++) {
+            const int tr0 = k * nb;
+            band(out, inp, U, b, C, H, W, OC, pad_mode, relu, tr0, tr0 + nb <= TH ? nb : TH - tr0,
+                 scratch, scratch + vm, scratch + vm + mm);
+        }
+        return;
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (int k = 0; k < n_bands; k++) {
+#ifdef _OPENMP
+        float *V = scratch + (size_t)omp_get_thread_num() * per_thread;
+#else
+        float *V = scratch;
+#endif
+        const int tr0 = k * nb;
+        band(out, inp, U, b, C, H, W, OC, pad_mode, relu, tr0, tr0 + nb <= TH ? nb : TH - tr0, V,
+             V + vm, V + vm + mm);
+    }
+    (void)per_thread;
+}
