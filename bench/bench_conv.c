@@ -11,9 +11,7 @@
 #include <stdlib.h>
 
 #include "bench_util.h"
-#include "ops/conv2d.h"
-#include "ops/conv2d_direct.h"
-#include "ops/conv2d_winograd.h"
+#include "backend/backend.h"
 
 static double cpu_now(void) {
     struct timespec ts;
@@ -40,50 +38,44 @@ int main(int argc, char **argv) {
         {"dec 512->256", 512, 256, 8}, {"dec 256->128", 256, 128, 4}, {"dec 128->64", 128, 64, 2},
         {"dec 64->64", 64, 64, 1},     {"dec 64->3", 64, 3, 1},
     };
-    printf("%-14s %5s  %8s %8s  %8s %8s  %s\n", "layer", "side", "ref s", "GFLOP/s", "fast s",
-           "GFLOP/s", "cpu ref/fast");
+    printf("%-14s %5s  %8s %8s  %8s %8s  %8s %8s  %s\n", "layer", "side", "ref s", "GFLOP/s",
+           "F2x2 s", "GFLOP/s", "fast s", "GFLOP/s", "cpu ref/F2x2/fast");
     for (size_t l = 0; l < sizeof L / sizeof L[0]; l++) {
         const int C = L[l].c, OC = L[l].oc, H = size / L[l].div, W = H;
         const size_t nx = (size_t)C * H * W, ny = (size_t)OC * H * W, nw = (size_t)OC * C * 9;
         float *x = malloc(nx * 4), *y = malloc(ny * 4), *w = malloc(nw * 4), *b = calloc(OC, 4);
         for (size_t i = 0; i < nx; i++) x[i] = (float)(i % 7) * 0.1f;
         for (size_t i = 0; i < nw; i++) w[i] = (float)(i % 5) * 0.01f;
-        float *s1 = malloc((ccpl__conv2d_scratch_floats(C, H, W, 3, 1) + 1) * 4);
-        const int wino = ccpl__winograd_suits(C, OC, 3, 1), direct = ccpl__direct_suits(C, OC, 3, 1);
-        float *U = wino ? malloc(ccpl__winograd_weight_floats(OC, C) * 4) : NULL;
-        float *s2 = wino     ? malloc(ccpl__winograd_scratch_floats(C, OC, H, W, threads) * 4)
-                    : direct ? malloc(ccpl__direct_scratch_floats(OC, W, threads) * 4)
-                             : NULL;
-        if (wino) ccpl__winograd_weight_transform(U, w, OC, C);
-        double *t = malloc(sizeof(double) * (size_t)runs), tr, tf = 0, cr, cf = 0, c0;
-        c0 = cpu_now();
-        for (int r = 0; r < runs; r++) {
-            double t0 = bench_now();
-            ccpl__conv2d_forward(y, x, w, b, 1, C, H, W, OC, 3, 1, CCPL__PAD_REFLECT, 1, s1, threads);
-            t[r] = bench_now() - t0;
-        }
-        cr = (cpu_now() - c0) / runs;
-        tr = bench_median(t, runs);
-        if (wino || direct) {
-            c0 = cpu_now();
+        /* three setups of the layer: the reference backend, the fast backend
+           prepared for training (F(2x2,3x3)) and for inference (F(4x4,3x3));
+           the direct kernel serves the few-output layer in both fast ones */
+        ccpl__conv cv = {.key = (int)l, .cin = C, .cout = OC, .k = 3, .pad = 1, .relu = 1, .w = w, .b = b};
+        const ccpl__backend *bes[3] = {&ccpl__backend_ref, &ccpl__backend_fast, &ccpl__backend_fast};
+        double tm[3], cpu[3];
+        double *t = malloc(sizeof(double) * (size_t)runs);
+        for (int k = 0; k < 3; k++) {
+            ccpl_error err;
+            if (bes[k]->prepare && bes[k]->prepare(&cv, k == 1, &err) != CCPL_OK) {
+                fprintf(stderr, "bench_conv: %s\n", err.message);
+                return 1;
+            }
+            const ccpl__backend *be = ccpl__backend_for(bes[k], &cv, CCPL__PASS_FORWARD);
+            float *scratch = malloc((be->conv_scratch(&cv, CCPL__PASS_FORWARD, H, W, threads) + 1) * 4);
+            const double c0 = cpu_now();
             for (int r = 0; r < runs; r++) {
-                double t0 = bench_now();
-                if (wino)
-                    ccpl__winograd_forward(y, x, U, b, C, H, W, OC, CCPL__PAD_REFLECT, 1, s2, threads);
-                else
-                    ccpl__direct_forward(y, x, w, b, C, H, W, OC, CCPL__PAD_REFLECT, 1, s2, threads);
+                const double t0 = bench_now();
+                be->conv_forward(&cv, y, x, 1, H, W, scratch, threads);
                 t[r] = bench_now() - t0;
             }
-            cf = (cpu_now() - c0) / runs;
-            tf = bench_median(t, runs);
+            cpu[k] = (cpu_now() - c0) / runs;
+            tm[k] = bench_median(t, runs);
+            free(scratch);
+            if (bes[k]->release) bes[k]->release(&cv);
         }
         const double gf = 2.0 * OC * C * 9 * (double)H * W * 1e-9;
-        if (wino || direct)
-            printf("%-14s %5d  %8.4f %8.1f  %8.4f %8.1f  %.4f/%.4f\n", L[l].name, H, tr, gf / tr, tf,
-                   gf / tf, cr, cf);
-        else
-            printf("%-14s %5d  %8.4f %8.1f  %8s %8s  %.4f\n", L[l].name, H, tr, gf / tr, "-", "-", cr);
-        free(x), free(y), free(w), free(b), free(s1), free(U), free(s2), free(t);
+        printf("%-14s %5d  %8.4f %8.1f  %8.4f %8.1f  %8.4f %8.1f  %.4f/%.4f/%.4f\n", L[l].name, H,
+               tm[0], gf / tm[0], tm[1], gf / tm[1], tm[2], gf / tm[2], cpu[0], cpu[1], cpu[2]);
+        free(x), free(y), free(w), free(b), free(t);
     }
     return 0;
 }
