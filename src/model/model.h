@@ -6,8 +6,8 @@
 #include "ccpl/ccpl.h"
 #include "io/checkpoint.h"
 #include "model/net.h"
+#include "model/sct_core.h"
 
-#define CCPL__SCT_K 32 /* compressed channels */
 
 struct ccpl_model {
     ccpl_params params;

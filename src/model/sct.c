@@ -1,4 +1,5 @@
-/* sct.c — Simple Covariance Transformation (spec §2). */
+/* sct.c — Simple Covariance Transformation (spec §2) for inference: the
+ * arithmetic of model/sct_core.h with the nets run on the model's arena. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,12 +14,7 @@ ccpl_status ccpl__sct_style(ccpl_model *m, const ccpl__tensor *fs, ccpl_style *s
     ccpl__tensor centred = {1, fs->c, fs->h, fs->w, NULL}, sp = {0};
     if (!(centred.data = ccpl__arena_get(&m->arena, CCPL__SLOT_SCT_IN, (size_t)C * HW)))
         return ccpl__fail(&m->err, CCPL_E_NOMEM, "out of memory for SCT");
-    ccpl__mean_std_forward(s->smean, NULL, fs->data, 1, C, HW, m->n_threads);
-    for (int c = 0; c < C; c++) {
-        const float *src = fs->data + (size_t)c * HW;
-        float *dst = centred.data + (size_t)c * HW;
-        for (int i = 0; i < HW; i++) dst[i] = src[i] - s->smean[c];
-    }
+    ccpl__sct_centre(centred.data, s->smean, fs->data, C, HW, m->n_threads);
     ccpl_status st = ccpl__net_run_arena(&m->snet, &centred, &m->arena, CCPL__SLOT_SCT_MID, &sp,
                                          NULL, m->n_threads, NULL, &m->err);
     if (st == CCPL_OK) ccpl__cov_forward(s->cov, sp.data, CCPL__SCT_K, sp.h * sp.w);
@@ -45,12 +41,7 @@ ccpl_status ccpl__sct_apply(ccpl_model *m, const ccpl__tensor *fc, const ccpl_st
         st = ccpl__fail(&m->err, CCPL_E_NOMEM, "out of memory for SCT");
         goto done;
     }
-    ccpl__mean_std_forward(mean, std, fc->data, 1, C, HW, m->n_threads);
-    for (int c = 0; c < C; c++) {
-        const float *src = fc->data + (size_t)c * HW;
-        float *dst = norm.data + (size_t)c * HW;
-        for (int i = 0; i < HW; i++) dst[i] = (src[i] - mean[c]) / std[c];
-    }
+    ccpl__sct_normalise(norm.data, mean, std, fc->data, C, HW, m->n_threads);
     st = ccpl__net_run_arena(&m->cnet, &norm, &m->arena, CCPL__SLOT_SCT_MID, &cp, NULL,
                              m->n_threads, NULL, &m->err);
     if (st != CCPL_OK) goto done;
@@ -63,10 +54,7 @@ ccpl_status ccpl__sct_apply(ccpl_model *m, const ccpl__tensor *fc, const ccpl_st
     st = ccpl__net_run_arena(&un, &g, &m->arena, CCPL__SLOT_SCT_OUT, out, NULL, m->n_threads,
                              NULL, &m->err);
     if (st != CCPL_OK) goto done;
-    for (int c = 0; c < C; c++) {
-        float *p = out->data + (size_t)c * HW;
-        for (int i = 0; i < HW; i++) p[i] += s->smean[c];
-    }
+    ccpl__sct_add_mean(out->data, s->smean, C, HW);
 done:
     free(mean);
     free(std);

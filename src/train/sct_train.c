@@ -35,14 +35,8 @@ ccpl_status ccpl__sct_train_forward(const ccpl__sct_nets *sct, const ccpl__tenso
     if ((st = ccpl__tensor_alloc(&c, 1, fc->c, fc->h, fc->w, err)) != CCPL_OK ||
         (st = ccpl__tensor_alloc(&s, 1, fs->c, fs->h, fs->w, err)) != CCPL_OK)
         goto done;
-    ccpl__mean_std_forward(mean, std, fc->data, 1, C, HW, n_threads);
-    ccpl__mean_std_forward(smean, NULL, fs->data, 1, C, HWs, n_threads);
-    for (int ch = 0; ch < C; ch++) {
-        for (int i = 0; i < HW; i++)
-            c.data[(size_t)ch * HW + i] = (fc->data[(size_t)ch * HW + i] - mean[ch]) / std[ch];
-        for (int i = 0; i < HWs; i++)
-            s.data[(size_t)ch * HWs + i] = fs->data[(size_t)ch * HWs + i] - smean[ch];
-    }
+    ccpl__sct_normalise(c.data, mean, std, fc->data, C, HW, n_threads);
+    ccpl__sct_centre(s.data, smean, fs->data, C, HWs, n_threads);
     if ((st = ccpl__net_forward_trace(&sct->cnet, &c, &tr->cnet, NULL, n_threads, err)) != CCPL_OK ||
         (st = ccpl__net_forward_trace(&sct->snet, &s, &tr->snet, NULL, n_threads, err)) != CCPL_OK)
         goto done;
@@ -54,9 +48,8 @@ ccpl_status ccpl__sct_train_forward(const ccpl__sct_nets *sct, const ccpl__tenso
         goto done;
     if ((st = ccpl__tensor_alloc(out, 1, C, fc->h, fc->w, err)) != CCPL_OK) goto done;
     const ccpl__tensor *u = last(&tr->un);
-    for (int ch = 0; ch < C; ch++)
-        for (int i = 0; i < HW; i++)
-            out->data[(size_t)ch * HW + i] = u->data[(size_t)ch * HW + i] + smean[ch];
+    memcpy(out->data, u->data, sizeof(float) * (size_t)C * HW);
+    ccpl__sct_add_mean(out->data, smean, C, HW);
 done:
     if (st != CCPL_OK) {
         ccpl__sct_trace_free(tr);

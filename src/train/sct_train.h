@@ -5,10 +5,8 @@
 #define CCPL_TRAIN_SCT_TRAIN_H
 
 #include "model/net_train.h"
+#include "model/sct_core.h"
 
-#ifndef CCPL__SCT_K
-#define CCPL__SCT_K 32 /* compressed channels (also in model/model.h) */
-#endif
 
 /* The trainable SCT: cnet, snet and the 1x1 uncompress as op lists. */
 typedef struct ccpl__sct_nets {
