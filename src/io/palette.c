@@ -11,12 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libavfilter/avfilter.h>
-#include <libavfilter/buffersink.h>
-#include <libavfilter/buffersrc.h>
-#include <libavutil/frame.h>
-#include <libavutil/mem.h>
-#include <libavutil/opt.h>
+#include "io/ffmpeg_dl.h"
 
 struct ccpl__palette {
     AVFilterGraph *graph;
@@ -27,6 +22,7 @@ struct ccpl__palette {
 };
 
 ccpl__palette *ccpl__palette_new(void) {
+    if (ccpl__ffmpeg_load(NULL, NULL) != CCPL_OK) return NULL;
     ccpl__palette *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     if (!(p->in = av_frame_alloc()) || !(p->out = av_frame_alloc())) {

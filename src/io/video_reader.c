@@ -3,16 +3,12 @@
  * to packed RGB24, turned the way the container's display matrix says. */
 #include "io/video_reader.h"
 
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/display.h>
-#include <libavutil/imgutils.h>
-#include <libswscale/swscale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "io/ffmpeg_dl.h"
 
 struct ccpl__video_reader {
     AVFormatContext *fmt;
@@ -38,6 +34,7 @@ struct ccpl__video_reader {
 };
 
 void ccpl__video_quiet_logs(void) {
+    if (ccpl__ffmpeg_load(NULL, NULL) != CCPL_OK) return; /* nothing to quiet */
     if (av_log_get_level() == AV_LOG_INFO) av_log_set_level(AV_LOG_QUIET);
 }
 
@@ -97,6 +94,7 @@ ccpl_status ccpl__video_reader_open_ex(ccpl__video_reader **out, const char *pat
     if (max_pixels < 0)
         return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "%s: max_pixels %lld is negative", path, max_pixels);
     if (max_pixels == 0 || max_pixels > CCPL_IMAGE_MAX_PIXELS) max_pixels = CCPL_IMAGE_MAX_PIXELS;
+    if (ccpl__ffmpeg_load(path, err) != CCPL_OK) return CCPL_E_IO;
     ccpl__video_quiet_logs();
     ccpl__video_reader *r = calloc(1, sizeof *r);
     if (!r || !(r->path = malloc(strlen(path) + 1))) {

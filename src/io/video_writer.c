@@ -6,12 +6,6 @@
  * buffers stay small. */
 #include "io/video_writer.h"
 
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/avstring.h>
-#include <libavutil/opt.h>
-#include <libavutil/pixdesc.h>
-#include <libswscale/swscale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +14,7 @@
 
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "io/ffmpeg_dl.h"
 #include "io/palette.h"
 
 #define IO_BUF 65536
@@ -297,6 +292,7 @@ ccpl_status ccpl__video_writer_open(ccpl__video_writer **out, const char *path,
                                     const ccpl__video_writer_params *p, ccpl_error *err) {
     char eb[128];
     *out = NULL;
+    if (ccpl__ffmpeg_load(path, err) != CCPL_OK) return CCPL_E_IO;
     ccpl__video_quiet_logs();
     if (p->width < 2 || p->height < 2 || (p->width | p->height) & 1 || p->width > 16384 || p->height > 16384)
         return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "%s: frame size %dx%d is not even (4:2:0 video)", path,

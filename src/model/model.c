@@ -2,6 +2,7 @@
 #include "model/model.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,71 @@ static int min_side(const ccpl__net *a, const ccpl__net *b) {
 int ccpl_model_min_content_side(const ccpl_model *m) { return min_side(&m->enc, &m->decoder); }
 int ccpl_model_min_style_side(const ccpl_model *m) { return min_side(&m->enc, &m->snet); }
 
+/* One model file: read (only the tensors its nets use), bound to them, and,
+ * for the fast engine, the net's Winograd weights made. */
+typedef struct load_job {
+    ccpl_model *m;
+    ccpl__role role;
+    const char *path;
+    ccpl__checkpoint *ck;
+    ccpl__net *prepare; /* NULL: nothing to prepare */
+    want_ctx want;
+    ccpl_status st;
+    int late; /* it failed making the Winograd weights */
+    ccpl_error err;
+} load_job;
+
+static void run_job(load_job *j) {
+    ccpl__clear(&j->err);
+    if ((j->st = ccpl__checkpoint_load(j->path, want_tensor, &j->want, j->ck, &j->err)) == CCPL_OK &&
+        (j->st = bind_file(j->m, j->role, j->ck, j->path, &j->err)) == CCPL_OK && j->prepare) {
+        j->st = ccpl__net_set_backend(j->prepare, &ccpl__backend_fast, 0, &j->err);
+        j->late = 1;
+    }
+}
+
+static void *job_thread(void *arg) {
+    run_job((load_job *)arg);
+    return NULL;
+}
+
+/* The three files; with two threads or more, the decoder (and its Winograd
+ * weights) on a second thread while this one does the VGG (and the
+ * encoder's), then the SCT: about half the wall time on an idle machine.
+ * The model is the same either way, and so is the error reported when
+ * several steps fail: the first in the order VGG, decoder, SCT, the
+ * Winograd weights after every file (docs/PERFORMANCE.md, "Start-up and the
+ * whole run"). */
+static ccpl_status load_files(ccpl_model *m, const char *vgg_path, const char *decoder_path,
+                              const char *sct_path, ccpl_error *err) {
+    const int fast = m->params.engine == CCPL_ENGINE_FAST;
+    load_job jobs[3];
+    memset(jobs, 0, sizeof jobs);
+    for (int i = 0; i < 3; i++) jobs[i].m = m;
+    jobs[0].role = CCPL__ROLE_VGG, jobs[0].path = vgg_path, jobs[0].ck = &m->vgg;
+    jobs[0].prepare = fast ? &m->enc : NULL;
+    jobs[0].want = (want_ctx){{&m->enc}, {""}, 1, 0, CCPL__ROLE_VGG};
+    jobs[1].role = CCPL__ROLE_DECODER, jobs[1].path = decoder_path, jobs[1].ck = &m->dec;
+    jobs[1].prepare = fast ? &m->decoder : NULL;
+    jobs[1].want = (want_ctx){{&m->decoder}, {""}, 1, 0, CCPL__ROLE_DECODER};
+    jobs[2].role = CCPL__ROLE_SCT, jobs[2].path = sct_path, jobs[2].ck = &m->sct;
+    jobs[2].want = (want_ctx){{&m->cnet, &m->snet}, {"cnet.", "snet."}, 2, 1, CCPL__ROLE_SCT};
+    pthread_t helper;
+    const int two = m->n_threads > 1 && pthread_create(&helper, NULL, job_thread, &jobs[1]) == 0;
+    run_job(&jobs[0]);
+    run_job(&jobs[2]);
+    if (two) pthread_join(helper, NULL);
+    else run_job(&jobs[1]);
+    /* reading and binding errors first, then the Winograd ones */
+    for (int late = 0; late < 2; late++)
+        for (int i = 0; i < 3; i++)
+            if (jobs[i].st != CCPL_OK && jobs[i].late == late) {
+                if (err) *err = jobs[i].err;
+                return jobs[i].st;
+            }
+    return CCPL_OK;
+}
+
 ccpl_model *ccpl_model_load(const char *vgg_path, const char *decoder_path,
                             const char *sct_path, const ccpl_params *params, ccpl_error *err) {
     ccpl__clear(err);
@@ -134,19 +200,7 @@ ccpl_model *ccpl_model_load(const char *vgg_path, const char *decoder_path,
     ccpl__arch_snet(&m->snet, p.mode);
     ccpl__arch_uncompress(&m->uncompress, p.mode);
 
-    want_ctx wv = {{&m->enc}, {""}, 1, 0, CCPL__ROLE_VGG};
-    want_ctx wd = {{&m->decoder}, {""}, 1, 0, CCPL__ROLE_DECODER};
-    want_ctx ws = {{&m->cnet, &m->snet}, {"cnet.", "snet."}, 2, 1, CCPL__ROLE_SCT};
-    ccpl_status st;
-    if ((st = ccpl__checkpoint_load(vgg_path, want_tensor, &wv, &m->vgg, err)) != CCPL_OK ||
-        (st = bind_file(m, CCPL__ROLE_VGG, &m->vgg, vgg_path, err)) != CCPL_OK ||
-        (st = ccpl__checkpoint_load(decoder_path, want_tensor, &wd, &m->dec, err)) != CCPL_OK ||
-        (st = bind_file(m, CCPL__ROLE_DECODER, &m->dec, decoder_path, err)) != CCPL_OK ||
-        (st = ccpl__checkpoint_load(sct_path, want_tensor, &ws, &m->sct, err)) != CCPL_OK ||
-        (st = bind_file(m, CCPL__ROLE_SCT, &m->sct, sct_path, err)) != CCPL_OK ||
-        (p.engine == CCPL_ENGINE_FAST &&
-         ((st = ccpl__net_set_backend(&m->enc, &ccpl__backend_fast, 0, err)) != CCPL_OK ||
-          (st = ccpl__net_set_backend(&m->decoder, &ccpl__backend_fast, 0, err)) != CCPL_OK))) {
+    if (load_files(m, vgg_path, decoder_path, sct_path, err) != CCPL_OK) {
         ccpl_model_free(m);
         return NULL;
     }
