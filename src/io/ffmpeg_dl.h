@@ -14,8 +14,10 @@
  * ccpl__ffmpeg_load first and fails cleanly when they cannot be loaded.
  *
  * A function newly used by the video code must be added to the lists below
- * (the build fails with an undefined reference to it otherwise only when
- * FFmpeg is not linked; `nm -u` on the three objects lists what they use). */
+ * and to the #defines at the end: one that is not is still called directly,
+ * the build still links, and the libraries are loaded at start again
+ * (`readelf -d build/ccpl | grep NEEDED` shows them; `nm -u` on the three
+ * objects lists the FFmpeg functions they call directly). */
 #ifndef CCPL_IO_FFMPEG_DL_H
 #define CCPL_IO_FFMPEG_DL_H
 
