@@ -239,6 +239,7 @@ static const char *fast_kernel(const ccpl__conv *cv, ccpl__conv_pass pass) {
     if (pass == CCPL__PASS_FORWARD)
         return ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad)  ? "winograd"
                : ccpl__direct_suits(cv->cin, cv->cout, cv->k, cv->pad) ? "direct"
+               : cv->k == 3 && cv->pad == 0                             ? "winograd valid"
                                                                         : "?";
     if (pass == CCPL__PASS_BACKWARD_DATA)
         return ccpl__winograd_suits(cv->cout, cv->cin, cv->k, cv->pad) ? "winograd" : "?";
@@ -251,7 +252,9 @@ static int fast_expected(const ccpl__conv *cv, ccpl__conv_pass pass, int prepare
     if (prepared < 0) return 0;
     switch (pass) {
     case CCPL__PASS_FORWARD:
+        /* an unpadded 3x3 layer runs as the zero-padded one, border cut */
         return ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad) ||
+               (cv->k == 3 && cv->pad == 0 && ccpl__winograd_suits(cv->cin, cv->cout, 3, 1)) ||
                ccpl__direct_suits(cv->cin, cv->cout, cv->k, cv->pad);
     case CCPL__PASS_BACKWARD_DATA:
         return prepared == 1 && ccpl__winograd_suits(cv->cout, cv->cin, cv->k, cv->pad);

@@ -2,10 +2,12 @@
  * F(4x4,3x3) for inference's forward (ops/conv2d_winograd4.h), F(2x2,3x3)
  * for training's forward and input gradient (ops/conv2d_winograd.h,
  * ops/conv2d_winograd_backward.h) — and a direct kernel for the layers with
- * few outputs (ops/conv2d_direct.h). Everything else — weight gradients,
+ * few outputs (ops/conv2d_direct.h); an unpadded 3x3 layer runs as the
+ * zero-padded one with its border cut. Everything else — weight gradients,
  * 1x1 layers, pooling, upsampling — runs on the reference backend. The
  * per-layer Winograd weights live in cv->prep. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend/backend.h"
 #include "core/alloc.h"
@@ -46,9 +48,15 @@ static void fast_refresh(ccpl__conv *cv) {
     if (p->wino_t) (void)ccpl__winograd_bwd_weight_transform(p->wino_t, cv->w, cv->cout, cv->cin);
 }
 
+/* An unpadded ("valid") 3x3 layer (SCT's style net) runs as the padded
+ * layer with zero padding, its border then cut: every output of the valid
+ * convolution is an interior output of the zero-padded one. */
+static int valid3(const ccpl__conv *cv) { return cv->k == 3 && cv->pad == 0; }
+
 static ccpl_status fast_prepare(ccpl__conv *cv, int training, ccpl_error *err) {
     fast_release(cv);
-    const int fwd = ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad);
+    const int fwd = ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad) ||
+                    (valid3(cv) && ccpl__winograd_suits(cv->cin, cv->cout, 3, 1));
     /* the input gradient is a convolution from cout to cin channels */
     const int bwd = training && ccpl__winograd_suits(cv->cout, cv->cin, cv->k, cv->pad);
     const int direct = ccpl__direct_suits(cv->cin, cv->cout, cv->k, cv->pad);
@@ -94,7 +102,8 @@ static size_t fast_conv_scratch(const ccpl__conv *cv, ccpl__conv_pass pass, int 
     if (!fast_supports(cv, pass)) return 0; /* the caller asks the implementer (backend_for) */
     if (pass == CCPL__PASS_FORWARD)
         return p->wino ? (p->f4 ? ccpl__winograd4_scratch_floats(cv->cin, cv->cout, h, w, n_threads)
-                                : ccpl__winograd_scratch_floats(cv->cin, cv->cout, h, w, n_threads))
+                                : ccpl__winograd_scratch_floats(cv->cin, cv->cout, h, w, n_threads)) +
+                             (valid3(cv) ? (size_t)cv->cout * h * w : 0) /* the padded result */
                        : ccpl__direct_scratch_floats(cv->cout, w, n_threads);
     return ccpl__winograd_backward_data_scratch_floats(cv->cin, cv->cout, h, w, n_threads);
 }
@@ -102,8 +111,27 @@ static size_t fast_conv_scratch(const ccpl__conv *cv, ccpl__conv_pass pass, int 
 static void fast_conv_forward(const ccpl__conv *cv, float *dst, const float *src, int n, int h,
                               int w, float *scratch, int n_threads) {
     const fast_prep *p = (const fast_prep *)cv->prep;
-    /* both fast kernels are 3x3 with padding 1: the output has the input's side */
-    const size_t in = (size_t)cv->cin * h * w, out = (size_t)cv->cout * h * w;
+    const size_t in = (size_t)cv->cin * h * w;
+    if (valid3(cv)) { /* (h, w) -> (h-2, w-2): the zero-padded result's interior */
+        const int oh = h - 2, ow = w - 2;
+        const size_t full = (size_t)cv->cout * h * w, out = (size_t)cv->cout * oh * ow;
+        float *tmp = scratch, *ws = scratch + full;
+        for (int i = 0; i < n; i++) {
+            if (p->f4)
+                ccpl__winograd4_forward(tmp, src + i * in, p->wino, cv->b, cv->cin, h, w, cv->cout,
+                                        CCPL__PAD_ZERO, cv->relu, ws, n_threads);
+            else
+                ccpl__winograd_forward(tmp, src + i * in, p->wino, cv->b, cv->cin, h, w, cv->cout,
+                                       CCPL__PAD_ZERO, cv->relu, ws, n_threads);
+            for (int o = 0; o < cv->cout; o++)
+                for (int y = 0; y < oh; y++)
+                    memcpy(dst + i * out + ((size_t)o * oh + y) * ow,
+                           tmp + ((size_t)o * h + y + 1) * w + 1, sizeof(float) * (size_t)ow);
+        }
+        return;
+    }
+    /* the other fast kernels are 3x3 with padding 1: the output has the input's side */
+    const size_t out = (size_t)cv->cout * h * w;
     for (int i = 0; i < n; i++) {
         if (p->wino && p->f4)
             ccpl__winograd4_forward(dst + i * out, src + i * in, p->wino, cv->b, cv->cin, h, w,
