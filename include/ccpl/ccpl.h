@@ -75,7 +75,7 @@ typedef enum ccpl_mode {
 /* How convolutions are computed. Both give the same result up to float
  * rounding (the parity tests hold both to the same tolerances). */
 typedef enum ccpl_engine {
-    CCPL_ENGINE_FAST = 0, /* Winograd F(2x2,3x3) for the wide 3x3 layers, sgemm elsewhere */
+    CCPL_ENGINE_FAST = 0, /* Winograd F(4x4,3x3) for the wide 3x3 layers, sgemm elsewhere */
     CCPL_ENGINE_REF = 1   /* every layer im2col + sgemm: the plain reference path */
 } ccpl_engine;
 

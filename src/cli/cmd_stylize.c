@@ -50,7 +50,7 @@ static const char *const HELP =
     "                            in art mode, 4 in photo mode) as the reference saves it;\n"
     "                            default: crop to the content's size\n"
     "  -t, --threads N           threads (default 0: all cores)\n"
-    "      --engine fast|ref     fast: Winograd F(2x2,3x3) for the wide 3x3 layers\n"
+    "      --engine fast|ref     fast: Winograd F(4x4,3x3) for the wide 3x3 layers\n"
     "                            (default); ref: im2col + sgemm everywhere, the plain\n"
     "                            reference path (same results up to float rounding)\n"
     CLI_MAX_PIXELS_HELP("images", "--content-size, --style-size")

@@ -63,7 +63,7 @@ static const char *const HELP =
     "      --preserve-color      recolour the style to the first frame's colours\n"
     "                            (once, so that colours stay steady over time)\n"
     "  -t, --threads N           threads (default 0: all cores)\n"
-    "      --engine fast|ref     fast: Winograd F(2x2,3x3) for the wide 3x3 layers\n"
+    "      --engine fast|ref     fast: Winograd F(4x4,3x3) for the wide 3x3 layers\n"
     "                            (default); ref: im2col + sgemm everywhere, the plain\n"
     "                            reference path (same results up to float rounding)\n"
     CLI_MAX_PIXELS_HELP("frames and images", "--size, --style-size")
