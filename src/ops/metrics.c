@@ -85,3 +85,53 @@ double ccpl__ssim(const float *a, const float *b, int H, int W, double *scratch)
         }
     return total / ((double)OH * OW);
 }
+
+size_t ccpl__flat_texture_scratch(int H, int W) { return 4 * (size_t)(H + 1) * (W + 1); }
+
+/* Integral images of Y and Y^2 ((H+1) x (W+1), zero first row and column). */
+static void luma_integrals(const float *x, int H, int W, double *s1, double *s2) {
+    const size_t plane = (size_t)H * W, W1 = (size_t)W + 1;
+    for (int i = 0; i <= W; i++) s1[i] = s2[i] = 0;
+    for (int y = 0; y < H; y++) {
+        double r1 = 0, r2 = 0;
+        s1[(y + 1) * W1] = s2[(y + 1) * W1] = 0;
+        for (int i = 0; i < W; i++) {
+            const size_t p = (size_t)y * W + i;
+            const double v = 255.0 * (0.299 * x[p] + 0.587 * x[plane + p] + 0.114 * x[2 * plane + p]);
+            r1 += v;
+            r2 += v * v;
+            s1[(y + 1) * W1 + i + 1] = s1[y * W1 + i + 1] + r1;
+            s2[(y + 1) * W1 + i + 1] = s2[y * W1 + i + 1] + r2;
+        }
+    }
+}
+
+static double window_std(const double *s1, const double *s2, size_t W1, int y, int x, int K) {
+    const double n = (double)K * K;
+    const size_t a = (size_t)y * W1 + x, b = a + K, c = a + K * W1, d = c + K;
+    const double m = (s1[d] - s1[b] - s1[c] + s1[a]) / n;
+    const double v = (s2[d] - s2[b] - s2[c] + s2[a]) / n - m * m;
+    return v > 0 ? sqrt(v) : 0.0;
+}
+
+double ccpl__flat_texture(const float *a, const float *b, int H, int W, double *flat_share,
+                          double *scratch) {
+    const int K = CCPL__FLAT_WIN, OH = H - K + 1, OW = W - K + 1;
+    if (flat_share) *flat_share = 0;
+    if (OH < 1 || OW < 1) return NAN;
+    const size_t n1 = (size_t)(H + 1) * (W + 1), W1 = (size_t)W + 1;
+    double *a1 = scratch, *a2 = scratch + n1, *b1 = scratch + 2 * n1, *b2 = scratch + 3 * n1;
+    luma_integrals(a, H, W, a1, a2);
+    luma_integrals(b, H, W, b1, b2);
+    double sum = 0;
+    long long n = 0;
+    for (int y = 0; y < OH; y++)
+        for (int x = 0; x < OW; x++) {
+            const double sb = window_std(b1, b2, W1, y, x, K);
+            if (sb >= CCPL__FLAT_THRESHOLD) continue;
+            sum += window_std(a1, a2, W1, y, x, K) - sb;
+            n++;
+        }
+    if (flat_share) *flat_share = (double)n / ((double)OH * OW);
+    return n ? sum / n : NAN;
+}

@@ -34,4 +34,20 @@ double ccpl__mse(const float *a, const float *b, size_t n);
  * (ms, ss), mean_c (mr-ms)^2 + mean_c (sr-ss)^2. */
 double ccpl__style_term(const float *mr, const float *sr, const float *ms, const float *ss, int C);
 
+/* Flat-region texture (docs/METRICS.md): on luminance Y = 255 (0.299 R +
+ * 0.587 G + 0.114 B) of the result a and its content b, both (3,H,W) RGB in
+ * [0,1], the local standard deviation sigma(p) over the 7x7 window centred
+ * at p (biased, sqrt(E[Y^2] - E[Y]^2)), at the (H-6) x (W-6) positions whose
+ * window lies inside the image. A position is flat when the content's
+ * sigma_b(p) < CCPL__FLAT_THRESHOLD grey levels. Returns the mean over flat
+ * positions of sigma_a(p) - sigma_b(p), in grey levels of 255 (the texture
+ * the result adds where the content has none), NaN when no position is flat
+ * or H, W < 7; *flat_share (may be NULL) receives the share of flat
+ * positions. scratch: ccpl__flat_texture_scratch(H, W) doubles. */
+#define CCPL__FLAT_WIN 7
+#define CCPL__FLAT_THRESHOLD 2.0
+size_t ccpl__flat_texture_scratch(int H, int W);
+double ccpl__flat_texture(const float *a, const float *b, int H, int W, double *flat_share,
+                          double *scratch);
+
 #endif
