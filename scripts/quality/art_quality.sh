@@ -55,7 +55,7 @@ mkdir -p "$WORK"
 eval_rows() { # RESULTDIR OUTFILE -> "result style_loss content_loss ssim"
     nice "$CCPL" eval image --mode art --vgg "$VGG" -t "$THREADS" --result-dir "$1" \
         --content-dir "$DATA/content" --style-dir "$DATA/style" >"$2.raw" || log "eval exited $? on $1"
-    awk 'NR > 1 && $1 ~ /_stylized_/ && NF == 6 { print $1, $5, $4, $6 }' "$2.raw" >"$2"
+    awk 'NR > 1 && $1 ~ /_stylized_/ && NF == 7 { print $1, $5, $4, $6 }' "$2.raw" >"$2"
 }
 
 # The contents' own style loss against every style (cached).

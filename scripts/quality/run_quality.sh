@@ -17,6 +17,8 @@
 #                   WORK/LABEL/results (named CONTENT_stylized_STYLE.png)
 #   --threads N     threads for stylize/eval/torch (default 1: the machine is shared)
 #   --header        print the table header before the row (single-model mode)
+#   --stylize-args "ARGS"  extra options for every model's `ccpl stylize` call
+#                   (e.g. "--smooth 8,1e-2" for the guided filter; not AdaIN)
 #
 # Each model stylizes with `ccpl stylize --mode photo` at its defaults (content
 # and style shorter side 512, output cropped to the content's size), one call
@@ -31,6 +33,9 @@
 #   style loss    raw style loss of the results (relu1_1..relu3_1 mean+std MSE)
 #   content loss  relu3_1 MSE, result vs content (lower = closer content)
 #   SSIM          result vs content on luminance (1 = identical)
+#   flat texture  texture added where the content is flat (eval image's
+#                 flat_tex, docs/METRICS.md), grey levels, mean over the
+#                 pairs that have flat regions (0 = none added)
 #   seconds       wall time of the stylization of all pairs (process start,
 #                 model loading and PNG writing included; not the evaluation)
 set -euo pipefail
@@ -53,6 +58,7 @@ DEC=
 SCT=
 RUN=
 MODELS=()
+XARGS=()
 
 die() { echo "run_quality: $*" >&2; exit 2; }
 log() { echo "run_quality: $*" >&2; }
@@ -66,6 +72,7 @@ while [ $# -gt 0 ]; do
     --work) WORK=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --header) HEADER=1; shift ;;
+    --stylize-args) read -r -a XARGS <<<"$2"; shift 2 ;;
     --decoder) DEC=$2; shift 2 ;;
     --sct) SCT=$2; shift 2 ;;
     --run) RUN=$2; shift 2 ;;
@@ -116,13 +123,13 @@ stage() {
     done
 }
 
-# eval image's table -> "result style_loss content_loss ssim" lines
+# eval image's table -> "result style_loss content_loss ssim flat_tex" lines
 eval_rows() { # RESULTDIR OUTFILE
     local rc=0
     nice "$CCPL" eval image --mode photo --vgg "$VGG" -t "$THREADS" --result-dir "$1" \
         --content-dir "$WORK/pairs/content" --style-dir "$WORK/pairs/style" >"$2.raw" || rc=$?
     [ $rc = 0 ] || log "ccpl eval image exited $rc on $1"
-    awk 'NR > 1 && $1 ~ /_stylized_/ && NF == 6 { print $1, $5, $4, $6 }' "$2.raw" >"$2"
+    awk 'NR > 1 && $1 ~ /_stylized_/ && NF == 7 { print $1, $5, $4, $6, $7 }' "$2.raw" >"$2"
 }
 
 # The content's own style loss: the content, resized as stylize resizes it,
@@ -160,7 +167,7 @@ measure() { # LABEL DEC SCT  (DEC = adain for the baseline)
     else
         for n in $(seq 1 "$PAIRS"); do
             nice "$CCPL" stylize --mode photo --vgg "$VGG" --decoder "$dec" --sct "$sct" \
-                -t "$THREADS" -q -c "$WORK/pairs/content/in$n.png" -s "$WORK/pairs/style/tar$n.png" \
+                -t "$THREADS" -q "${XARGS[@]}" -c "$WORK/pairs/content/in$n.png" -s "$WORK/pairs/style/tar$n.png" \
                 -o "$out/in${n}_stylized_tar$n.png" || rc=$?
         done
     fi
@@ -172,20 +179,21 @@ measure() { # LABEL DEC SCT  (DEC = adain for the baseline)
         FNR == NR { base[$1] = $2; next }
         ($1 in base) {
             n++; sl += $2; cl += $3; ss += $4
+            if ($5 != "nan" && $5 != "-nan") { nf++; ft += $5 }
             if (base[$1] > 0) { nr++; ratio += $2 / base[$1]; rsl += $2; bl += base[$1] }
             else print "run_quality: " label ": " $1 ": the content has style loss 0 against its style (a self-pair), left out of the ratio" > "/dev/stderr"
         }
         END {
             if (n == 0 || nr == 0) { print "run_quality: " label ": nothing measured" > "/dev/stderr"; exit 1 }
             if (n != want) print "run_quality: " label ": only " n " of " want " pairs measured" > "/dev/stderr"
-            printf "| %s | %d | %.3f | %.3f | %.3f | %.4f | %s |\n", label, n, ratio / nr, sl / n, cl / n, ss / n, secs
+            printf "| %s | %d | %.3f | %.3f | %.3f | %.4f | %.2f | %s |\n", label, n, ratio / nr, sl / n, cl / n, ss / n, nf ? ft / nf : -1, secs
             printf "run_quality: %s: style ratio over %d pairs; ratio of the means %.3f (content style loss mean %.3f)\n", label, nr, rsl / bl, bl / nr > "/dev/stderr"
         }' "$BASE" "$WORK/$label/eval.txt"
 }
 
 header() {
-    echo "| model | pairs | style ratio ↓ | style loss ↓ | content loss ↓ | SSIM ↑ | seconds |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| model | pairs | style ratio ↓ | style loss ↓ | content loss ↓ | SSIM ↑ | flat texture ↓ | seconds |"
+    echo "|---|---|---|---|---|---|---|---|"
 }
 
 # Check every model before the (slow) staging and baseline.

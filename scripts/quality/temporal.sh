@@ -139,7 +139,7 @@ style_losses() { # RESULTDIR STYLE OUT
     nice "$CCPL" eval image --mode "$MODE" --vgg "$VGG" -t "$THREADS" --result-dir "$1" \
         --content-dir "$WORK/frames" --style "$(style_file "$2")" >"$3.raw" ||
         log "ccpl eval image failed on $1"
-    awk 'NR > 1 && $1 ~ /_stylized_/ && NF == 6 { print $1, $5 }' "$3.raw" >"$3"
+    awk 'NR > 1 && $1 ~ /_stylized_/ && NF == 7 { print $1, $5 }' "$3.raw" >"$3"
 }
 
 # Unstylized frames measured against each style (the ratio's denominator).

@@ -56,7 +56,11 @@ static const char *const HELP_IMAGE =
     "content; style loss = sum over relu1_1..relu4_1 (photo: ..relu3_1) of MSE of\n"
     "channel means + MSE of channel stds, result vs style; SSIM on luminance Y in\n"
     "[0,255], 11x11 Gaussian\n"
-    "window, sigma 1.5 (higher is closer to the content, 1 = identical).\n"
+    "window, sigma 1.5 (higher is closer to the content, 1 = identical);\n"
+    "flat_tex = texture added where the content is flat: over the positions whose\n"
+    "7x7 luminance std in the content is below 2 grey levels, the mean of (result's\n"
+    "7x7 std - content's), in grey levels of 255 (0 = none added; nan: no flat\n"
+    "region). docs/METRICS.md has the formulas.\n"
     "\n"
     "Exit status: 0 every result measured, 1 a file or model could not be read or\n"
     "does not fit (one line naming it; the others are still measured), 2 bad usage.\n";
@@ -159,6 +163,7 @@ static int load_sized(const char *cmd, const char *path, int size, ccpl__tensor 
 
 typedef struct img_result {
     double content, style, ssim;
+    double flat_texture; /* grey levels; NaN: the content has no flat region */
 } img_result;
 
 static int measure_image(const char *cmd, ccpl_model *m, const img_opts *o, const char *rpath,
@@ -192,12 +197,14 @@ static int measure_image(const char *cmd, ccpl_model *m, const img_opts *o, cons
     res->style = 0;
     for (int i = 0; i < rf.n; i++)
         res->style += ccpl__style_term(rf.mean[i], rf.std[i], sf->mean[i], sf->std[i], rf.taps[i].c);
-    scratch = malloc(sizeof(double) * ccpl__ssim_scratch(r.h, r.w));
+    const size_t ns = ccpl__ssim_scratch(r.h, r.w), nf = ccpl__flat_texture_scratch(r.h, r.w);
+    scratch = malloc(sizeof(double) * (ns > nf ? ns : nf));
     if (!scratch) {
         fprintf(stderr, "ccpl %s: %s: out of memory\n", cmd, rpath);
         goto done;
     }
     res->ssim = ccpl__ssim(r.data, c.data, r.h, r.w, scratch);
+    res->flat_texture = ccpl__flat_texture(r.data, c.data, r.h, r.w, NULL, scratch);
     rc = CLI_OK;
 done:
     (void)o;
@@ -363,28 +370,34 @@ int eval_image(int argc, char **argv) {
             rc = CLI_FAIL;
         ccpl__tensor_free(&x);
     }
-    printf("%-36s %-24s %-24s %-13s %-13s %-8s\n", "result", "content", "style", "content_loss",
-           "style_loss", "SSIM");
-    img_result sum = {0, 0, 0};
-    int n = 0;
+    printf("%-36s %-24s %-24s %-13s %-13s %-8s %-9s\n", "result", "content", "style", "content_loss",
+           "style_loss", "SSIM", "flat_tex");
+    img_result sum = {0, 0, 0, 0};
+    int n = 0, n_flat = 0;
     for (int i = 0; i < o.results.n; i++) {
         if (ci[i] < 0 || !style_ok[si[i]]) continue;
-        img_result r = {0, 0, 0};
+        img_result r = {0, 0, 0, 0};
         if (measure_image(cmd, m, &o, o.results.items[i], o.contents.items[ci[i]], &sf[si[i]], &r) != CLI_OK) {
             rc = CLI_FAIL;
             continue;
         }
-        printf("%-36s %-24s %-24s %-13.6e %-13.6e %-8.6f\n", cli_basename(o.results.items[i]),
+        printf("%-36s %-24s %-24s %-13.6e %-13.6e %-8.6f %-9.4f\n", cli_basename(o.results.items[i]),
                cli_basename(o.contents.items[ci[i]]), cli_basename(o.styles.items[si[i]]),
-               r.content, r.style, r.ssim);
+               r.content, r.style, r.ssim, r.flat_texture);
+        if (!isnan(r.flat_texture)) {
+            sum.flat_texture += r.flat_texture;
+            n_flat++;
+        }
         sum.content += r.content;
         sum.style += r.style;
         sum.ssim += r.ssim;
         n++;
     }
     if (n)
-        printf("mean over %d of %d results: content loss %.6e, style loss %.6e, SSIM %.6f\n", n,
-               o.results.n, sum.content / n, sum.style / n, sum.ssim / n);
+        printf("mean over %d of %d results: content loss %.6e, style loss %.6e, SSIM %.6f, "
+               "flat texture %.4f (over %d with flat regions)\n",
+               n, o.results.n, sum.content / n, sum.style / n, sum.ssim / n,
+               n_flat ? sum.flat_texture / n_flat : NAN, n_flat);
     else
         printf("mean over 0 of %d results: nothing measured\n", o.results.n);
     free(style_ok);
