@@ -30,6 +30,34 @@ d = np.abs(a - b); sys.exit(0 if a.shape == b.shape and d.max() <= 1 and (d == 0
 PY
 "$BIN" stylize "${PHOTO[@]}" -q --content "$FX/content.png" --style "$FX/style.png" --content-size 0 --style-size 0 -o "$T/p.jpg" \
     && [ "$(size_of "$T/p.jpg")" = 257x193 ] && ok || bad "photo result as JPEG"
+# --smooth R,EPS: the guided filter (content as guide) on the float result
+# before 8-bit rounding; against tests/ref's numpy filter applied to the
+# 8-bit unsmoothed result, so within a grey level, where that result is not
+# clipped (the fixture's random decoder leaves [0,1] at 7 % of the pixels,
+# which the library filters unclipped): at pixels with no clipped value
+# within 2R (each output depends on the input within 2R)
+"$BIN" stylize "${PHOTO[@]}" -q --content "$FX/content.png" --style "$FX/style.png" --content-size 48 -o "$T/ps0.png" \
+    && "$BIN" stylize "${PHOTO[@]}" -q --content "$FX/content.png" --style "$FX/style.png" --content-size 48 --smooth 3,0.02 -o "$T/ps.png" \
+    && /usr/bin/python3 - "$T/ps0.png" "$T/ps.png" "$FX/content.png" "$(dirname "$0")/ref" <<'PY' && ok || bad "--smooth differs from the numpy guided filter"
+import sys, numpy as np
+from PIL import Image
+sys.path.insert(0, sys.argv[4])
+from fixtures_smooth import guided_filter
+p0, ps = (np.asarray(Image.open(f).convert("RGB"), dtype=np.float64) / 255 for f in sys.argv[1:3])
+# the content as stylize resizes it (PIL bilinear, torchvision's Resize(48) size)
+c = Image.open(sys.argv[3]).convert("RGB")
+h = 48; w = int(h * c.size[0] / c.size[1])
+c = np.asarray(c.resize((w, h), Image.BILINEAR), dtype=np.float64) / 255
+assert p0.shape == ps.shape == c.shape == (h, w, 3), (p0.shape, ps.shape, c.shape)
+q = guided_filter(c.transpose(2, 0, 1), p0.transpose(2, 0, 1), 3, 0.02).transpose(1, 2, 0)
+d = np.abs(np.clip(q, 0, 1) - ps) * 255
+clip = ((p0 <= 0) | (p0 >= 1)).any(axis=2)
+far = np.array([[not clip[max(0, y - 6):y + 7, max(0, x - 6):x + 7].any() for x in range(w)] for y in range(h)])
+moved = np.abs(ps - p0).mean() * 255
+print("--smooth vs numpy at %d unclipped pixels: max %.2f, mean %.3f grey levels; the filter moved pixels by %.2f on average"
+      % (far.sum(), d[far].max(), d[far].mean(), moved))
+sys.exit(0 if far.sum() >= 100 and d[far].max() <= 1.5 and moved > 1 else 1)
+PY
 mkdir -p "$T/cd" && cp "$FX/content.png" "$T/cd/c2.png" && cp "$FX/content_small.png" "$T/cd/c10.png"
 "$BIN" stylize "${ART[@]}" -q --content-dir "$T/cd" --style "$FX/style.png" --style "$FX/style2.png" --content-size 64 --style-size 64 --output-dir "$T/od" --ext jpg \
     && [ "$(ls "$T/od" | tr '\n' ' ')" = "c10_stylized_style.jpg c10_stylized_style2.jpg c2_stylized_style.jpg c2_stylized_style2.jpg " ] && ok || bad "batch naming: $(ls "$T/od" 2>&1)"
@@ -54,6 +82,10 @@ expect 2 "threads" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png
 expect 2 "ext" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --ext gif
 expect 2 "needs a value" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --output
 expect 2 "unknown command" -- paint
+expect 2 "smooth" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --smooth 0 -o "$T/x.png"
+expect 2 "smooth" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --smooth 3,1.5 -o "$T/x.png"
+expect 2 "smooth" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --smooth 3, -o "$T/x.png"
+expect 2 "full-output" -- stylize "${ART[@]}" -c "$FX/content.png" -s "$FX/style.png" --smooth 3 --full-output -o "$T/x.png"
 [ ! -e "$T/x.png" ] && ok || bad "an output was written despite a usage error"
 
 # --- bad input: exit 1, message names the file, nothing written

@@ -50,6 +50,10 @@ p=$(probe "$T/fromdir.mp4")
     --style "$FX/style.png" --style-size 64 -q --preserve-color -a 0.5 --max-frames 2 -i "$T/in.mp4" -o "$T/photo.mkv" && ok || bad "photo mode failed"
 p=$(probe "$T/photo.mkv")
 case "$p" in "frames=2 fps=12/1 size=64x48 audio=mp"[23]" packets="*) ok ;; *) bad "photo.mkv: $p" ;; esac
+# the guided filter on every frame (--smooth); frames into a folder
+"$BIN" video --mode photo --vgg "$FX/vgg_conv3_1_legacy.pth" --decoder "$FX/photo_decoder_legacy.pth" --sct "$FX/photo_sct_legacy.pth" \
+    --style "$FX/style.png" --style-size 64 -q --smooth 2,0.02 --max-frames 2 -i "$T/in.mp4" -o "$T/smooth/" \
+    && [ "$(ls "$T/smooth" | wc -l)" = 2 ] && ok || bad "--smooth failed: $(ls "$T/smooth" 2>&1)"
 "$BIN" video --help | grep -q -- '--max-frames' && ok || bad "--help"
 
 # --- usage errors: exit 2
@@ -58,6 +62,7 @@ expect 2 "no output" -- video "${ART[@]}" -i "$T/in.mp4"
 expect 2 "size" -- video "${ART[@]}" -i "$T/in.mp4" --size abc -o "$T/x.mp4"
 expect 2 "mode" -- video "${ART[@]}" -i "$T/in.mp4" --mode oil -o "$T/x.mp4"
 expect 2 "fps" -- video "${ART[@]}" -i "$T/fin" --fps 0 -o "$T/x.mp4"
+expect 2 "smooth" -- video "${ART[@]}" -i "$T/fin" --smooth 3,x -o "$T/x.mp4"
 expect 2 "alpha" -- video "${ART[@]}" -i "$T/in.mp4" --alpha 2 -o "$T/x.mp4"
 expect 2 "unknown option" -- video "${ART[@]}" -i "$T/in.mp4" --colour -o "$T/x.mp4"
 

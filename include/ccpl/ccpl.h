@@ -143,7 +143,17 @@ typedef struct ccpl_stylize_params {
     float alpha;     /* 1.0: blend alpha*SCT(fc,fs) + (1-alpha)*fc, in [0,1] */
     int full_output; /* 0: crop to the content's size; 1: keep the decoder's
                         padded-up size as the reference saves it */
+    int guided_radius; /* 0: off; 1..CCPL_GUIDED_MAX_RADIUS: smooth the
+                          result with the guided filter (He et al. 2010,
+                          colour-guide form), the content as the guide, window
+                          (2r+1)x(2r+1) pixels; needs full_output 0 */
+    float guided_eps;  /* 1e-2: the filter's regulariser in (0,1], in units of
+                          [0,1]^2 colour values: content variations well below
+                          sqrt(eps) (0.1 = 25 grey levels) are smoothed over,
+                          edges well above it are kept */
 } ccpl_stylize_params;
+
+#define CCPL_GUIDED_MAX_RADIUS 512
 
 ccpl_stylize_params ccpl_default_stylize_params(void);
 

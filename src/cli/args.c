@@ -66,6 +66,21 @@ int cli_parse_float_list(const char *s, float **out) {
     return k;
 }
 
+int cli_parse_smooth(const char *cmd, const char *s, int *radius, float *eps) {
+    char buf[64];
+    const char *comma = strchr(s, ',');
+    size_t n = comma ? (size_t)(comma - s) : strlen(s);
+    *eps = ccpl_default_stylize_params().guided_eps;
+    if (n >= sizeof buf) n = 0; /* too long for any valid R: fails below */
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (cli_parse_int(buf, 1, CCPL_GUIDED_MAX_RADIUS, radius) ||
+        (comma && (cli_parse_float(comma + 1, 0.0, 1.0, eps) || !(*eps > 0.0f))))
+        return cli_usage_error(cmd, "--smooth needs R[,EPS] with R in 1..%d and EPS in (0,1], not '%s'",
+                               CCPL_GUIDED_MAX_RADIUS, s);
+    return CLI_OK;
+}
+
 int cli_parse_max_pixels(const char *cmd, const char *s, long long *out) {
     int v;
     if (cli_parse_int(s, 1, (long)CCPL_IMAGE_MAX_PIXELS, &v))

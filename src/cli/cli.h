@@ -56,6 +56,17 @@ int cli_set_background(const char *cmd, const char *color);
     "                            black, #RRGGBB or R,G,B\n"
 /* Parses a --max-pixels value; 0, or a usage error naming the command. */
 int cli_parse_max_pixels(const char *cmd, const char *s, long long *out);
+/* --smooth R[,EPS]: guided-filter radius 1..CCPL_GUIDED_MAX_RADIUS and eps in
+ * (0,1] (default ccpl_default_stylize_params' guided_eps). CLI_OK, or a
+ * one-line usage error (CLI_USAGE). */
+int cli_parse_smooth(const char *cmd, const char *s, int *radius, float *eps);
+#define CLI_SMOOTH_HELP                                                                 \
+    "      --smooth R[,EPS]      edge-preserving smoothing of the result: the guided\n"   \
+    "                            filter (He et al. 2010) with the content as guide,\n"   \
+    "                            window (2R+1)^2 pixels, R in 1..512, EPS in (0,1]\n"      \
+    "                            (default 0.01; larger smooths more); for photo mode\n"  \
+    "                            (removes fine painted texture, keeps content edges)\n"
+
 /* ccpl_image_load_ex with the limit; on failure prints one line
  * ("ccpl CMD: FILE: ...", naming --max-pixels when it is what refused the
  * image) and returns CLI_FAIL. */

@@ -46,6 +46,7 @@ static const char *const HELP =
     "      --preserve-color      recolour each style to its content's colours first\n"
     "  -w, --style-weights LIST  mix all styles into one result with these weights\n"
     "                            (comma-separated, one per style, normalised to sum 1)\n"
+    CLI_SMOOTH_HELP
     "      --full-output         keep the decoder's size (rounded up to a multiple of 8\n"
     "                            in art mode, 4 in photo mode) as the reference saves it;\n"
     "                            default: crop to the content's size\n"
@@ -103,6 +104,7 @@ enum {
     OPT_EXT,
     OPT_JPEG_QUALITY,
     OPT_FULL_OUTPUT,
+    OPT_SMOOTH,
     OPT_BACKGROUND,
     OPT_MASK,
     OPT_CONTENT_LABELS,
@@ -123,6 +125,8 @@ typedef struct opts {
     float *weights;
     int n_weights;
     int full_output;
+    int smooth_radius; /* 0: no guided filter */
+    float smooth_eps;
     int threads;
     ccpl_engine engine;
     const char *output, *output_dir, *ext;
@@ -171,6 +175,7 @@ static int parse(int argc, char **argv, opts *o) {
         {"preserve-colour", no_argument, 0, OPT_PRESERVE},
         {"style-weights", required_argument, 0, 'w'},
         {"full-output", no_argument, 0, OPT_FULL_OUTPUT},
+        {"smooth", required_argument, 0, OPT_SMOOTH},
         {"threads", required_argument, 0, 't'},
         {"output", required_argument, 0, 'o'},
         {"output-dir", required_argument, 0, OPT_OUTPUT_DIR},
@@ -231,6 +236,9 @@ static int parse(int argc, char **argv, opts *o) {
             }
             break;
         case OPT_FULL_OUTPUT: o->full_output = 1; break;
+        case OPT_SMOOTH:
+            if (cli_parse_smooth(cmd, optarg, &o->smooth_radius, &o->smooth_eps) != CLI_OK) return CLI_USAGE;
+            break;
         case 't':
             if (cli_parse_int(optarg, 0, 1024, &o->threads))
                 return cli_usage_error(cmd, "--threads must be an integer in 0..1024, not '%s'", optarg);
@@ -282,6 +290,8 @@ static int parse(int argc, char **argv, opts *o) {
     }
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s' (inputs are given with --content and --style)", argv[optind]);
+    if (o->smooth_radius && o->full_output)
+        return cli_usage_error(cmd, "--smooth cannot be used with --full-output (the content, its guide, has the cropped size)");
     if (o->crop && (o->content_size == 0 || o->style_size == 0))
         return cli_usage_error(cmd, "--crop needs a non-zero --content-size and --style-size");
     if (content_dir && add_dir(cmd, content_dir, &o->contents) != CLI_OK) return CLI_FAIL;
@@ -501,6 +511,10 @@ static int run_content(const opts *o, ccpl_model *m, const char *cpath, style_it
     ccpl_stylize_params sp = ccpl_default_stylize_params();
     sp.alpha = o->alpha;
     sp.full_output = o->full_output;
+    if (o->smooth_radius) {
+        sp.guided_radius = o->smooth_radius;
+        sp.guided_eps = o->smooth_eps;
+    }
     if (!enc) {
         ccpl_image_free(&content);
         free(skip);

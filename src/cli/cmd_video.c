@@ -62,6 +62,7 @@ static const char *const HELP =
     "  -a, --alpha A             style strength in [0,1] (default 1)\n"
     "      --preserve-color      recolour the style to the first frame's colours\n"
     "                            (once, so that colours stay steady over time)\n"
+    CLI_SMOOTH_HELP
     "  -t, --threads N           threads (default 0: all cores)\n"
     "      --engine fast|ref     fast: Winograd F(4x4,3x3) for the wide 3x3 layers\n"
     "                            (default); ref: im2col + sgemm everywhere, the plain\n"
@@ -92,7 +93,8 @@ static const char *const HELP =
     "interrupted (no output video is left behind), 2 bad usage.\n";
 
 enum { OPT_SIZE = 256, OPT_STYLE_SIZE, OPT_PRESERVE, OPT_FPS, OPT_MAX,
-       OPT_MASK, OPT_CONTENT_LABELS, OPT_STYLE_LABELS, OPT_LABEL_COLORS, OPT_LABEL_TOLERANCE };
+       OPT_MASK, OPT_CONTENT_LABELS, OPT_STYLE_LABELS, OPT_LABEL_COLORS, OPT_LABEL_TOLERANCE,
+       OPT_SMOOTH };
 
 #define CMD "video"
 #define MAX_SIDE 16384
@@ -103,6 +105,8 @@ typedef struct opts {
     ccpl_mode mode;
     int size, style_size;
     float alpha;
+    int smooth_radius; /* 0: no guided filter */
+    float smooth_eps;
     int preserve, threads, quiet, max_frames;
     ccpl_engine engine;
     int fps_num, fps_den;
@@ -141,6 +145,7 @@ static int parse(int argc, char **argv, opts *o) {
         {"alpha", required_argument, 0, 'a'},
         {"preserve-color", no_argument, 0, OPT_PRESERVE},
         {"preserve-colour", no_argument, 0, OPT_PRESERVE},
+        {"smooth", required_argument, 0, OPT_SMOOTH},
         {"threads", required_argument, 0, 't'},
         {"fps", required_argument, 0, OPT_FPS},
         {"max-frames", required_argument, 0, OPT_MAX},
@@ -185,6 +190,9 @@ static int parse(int argc, char **argv, opts *o) {
                 return cli_usage_error(CMD, "--alpha must be a number in [0,1], not '%s'", optarg);
             break;
         case OPT_PRESERVE: o->preserve = 1; break;
+        case OPT_SMOOTH:
+            if (cli_parse_smooth(CMD, optarg, &o->smooth_radius, &o->smooth_eps) != CLI_OK) return CLI_USAGE;
+            break;
         case 't':
             if (cli_parse_int(optarg, 0, 1024, &o->threads))
                 return cli_usage_error(CMD, "--threads must be an integer in 0..1024, not '%s'", optarg);
@@ -543,6 +551,10 @@ int cmd_video(int argc, char **argv) {
 
     ccpl_stylize_params sp = ccpl_default_stylize_params();
     sp.alpha = o.alpha;
+    if (o.smooth_radius) {
+        sp.guided_radius = o.smooth_radius;
+        sp.guided_eps = o.smooth_eps;
+    }
     progress pr;
     progress_start(&pr, (int)(total > 0 && total < 2000000000 ? total : 0), "frames", o.quiet);
     const char *label = cli_basename(o.input);

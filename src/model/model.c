@@ -14,6 +14,7 @@
 #include "model/arch.h"
 #include "model/file_hint.h"
 #include "ops/coral.h"
+#include "ops/guided_filter.h"
 
 ccpl_params ccpl_default_params(void) {
     ccpl_params p;
@@ -35,6 +36,8 @@ ccpl_stylize_params ccpl_default_stylize_params(void) {
     memset(&p, 0, sizeof p);
     p.alpha = 1.0f;
     p.full_output = 0;
+    p.guided_radius = 0;
+    p.guided_eps = 1e-2f;
     return p;
 }
 
@@ -448,6 +451,28 @@ ccpl_status ccpl_stylize(ccpl_model *m, const ccpl_image *content, ccpl_style *c
     return ccpl_stylize_spatial(m, content, styles, weights, n_styles, params, NULL, out);
 }
 
+/* y (1,3,Hy,Wy), the decoder's padded-up output, becomes its content-sized
+ * top-left part (1,3,H,W) filtered with the content c (1,3,H,W) as guide. */
+static ccpl_status smooth_guided(ccpl_model *m, const ccpl__tensor *c, ccpl__tensor *y,
+                                 const ccpl_stylize_params *sp) {
+    const int H = c->h, W = c->w;
+    const size_t need = ccpl__guided_filter_scratch(H, W);
+    void *scratch = need ? malloc(need) : NULL;
+    if (!scratch) return ccpl__fail(&m->err, CCPL_E_NOMEM, "guided filter: no memory for %dx%d", W, H);
+    /* crop in place: row y of channel ch moves to (ch*H + y)*W, never ahead
+       of where it is read from (Wy >= W, Hy >= H) */
+    for (int ch = 0; ch < 3; ch++)
+        for (int r = 0; r < H; r++)
+            memmove(y->data + ((size_t)ch * H + r) * W,
+                    y->data + ((size_t)ch * y->h + r) * y->w, sizeof(float) * W);
+    y->h = H;
+    y->w = W;
+    ccpl__guided_filter(y->data, y->data, c->data, 3, H, W, sp->guided_radius, sp->guided_eps,
+                        scratch);
+    free(scratch);
+    return CCPL_OK;
+}
+
 ccpl_status ccpl_stylize_spatial(ccpl_model *m, const ccpl_image *content,
                                  ccpl_style *const *styles, const float *weights, int n_styles,
                                  const ccpl_stylize_params *params, const ccpl_spatial *spatial,
@@ -459,10 +484,20 @@ ccpl_status ccpl_stylize_spatial(ccpl_model *m, const ccpl_image *content,
     ccpl_stylize_params sp = params ? *params : ccpl_default_stylize_params();
     m->progress.fn = m->params.progress;
     m->progress.user = m->params.progress_user_data;
+    if (sp.guided_radius < 0 || sp.guided_radius > CCPL_GUIDED_MAX_RADIUS)
+        return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "guided_radius must be in 0..%d, got %d",
+                          CCPL_GUIDED_MAX_RADIUS, sp.guided_radius);
+    if (sp.guided_radius > 0 && !(sp.guided_eps > 0.0f && sp.guided_eps <= 1.0f))
+        return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT, "guided_eps must be in (0,1], got %g",
+                          (double)sp.guided_eps);
+    if (sp.guided_radius > 0 && sp.full_output)
+        return ccpl__fail(&m->err, CCPL_E_INVALID_ARGUMENT,
+                          "the guided filter needs full_output 0 (the content is its guide)");
     ccpl__tensor c = {0}, y = {0};
     ccpl_status st = image_to_act(m, content, "content image", &c);
     if (st != CCPL_OK) return st;
     st = ccpl__stylize_spatial_chw(m, &c, styles, weights, n_styles, sp.alpha, spatial, &y);
+    if (st == CCPL_OK && sp.guided_radius > 0) st = smooth_guided(m, &c, &y, &sp);
     if (st == CCPL_OK) {
         const int w = sp.full_output ? y.w : content->width;
         const int h = sp.full_output ? y.h : content->height;
