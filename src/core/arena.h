@@ -29,6 +29,8 @@ typedef enum ccpl__slot {
     CCPL__SLOT_SCT_COV, /* SCT: cov . c' */
     CCPL__SLOT_SCT_OUT, /* SCT output (one style) */
     CCPL__SLOT_MIX,     /* the weighted sum over styles, blended with alpha */
+    CCPL__SLOT_BAND_A,  /* a network run's bands (model/net_band.h) alternate */
+    CCPL__SLOT_BAND_B,  /*   between these two */
     CCPL__N_SLOTS
 } ccpl__slot;
 

@@ -1,12 +1,14 @@
 #include "model/net.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "model/net_band.h"
 #include "ops/pool.h"
 
 int ccpl__net_n_convs(const ccpl__net *net) {
@@ -121,14 +123,44 @@ size_t ccpl__net_plan_shapes(const ccpl__net *net, const ccpl__tensor *x, ccpl__
     return scratch;
 }
 
-ccpl_status ccpl__net_execute(const ccpl__net *net, ccpl__tensor *a, float *scratch,
-                              ccpl__tensor *tap_copies, int n_threads, ccpl__progress *progress,
-                              ccpl_error *err) {
+/* The stretches of a run that execute in bands (net_band.h). */
+typedef struct band_plan {
+    int n;
+    int first[CCPL__NET_MAX_OPS], end[CCPL__NET_MAX_OPS]; /* ops [first, end) */
+    int rows[CCPL__NET_MAX_OPS];                            /* rows of a[end] per band */
+    float *buf[2];                                          /* the two band buffers */
+} band_plan;
+
+/* One convolution done: progress->done++ and its callback (non-zero:
+   cancelled). */
+static ccpl_status conv_done(ccpl__progress *progress, ccpl_error *err) {
+    if (!progress) return CCPL_OK;
+    progress->done++;
+    if (progress->fn && progress->fn(progress->done, progress->total, progress->user))
+        return ccpl__fail(err, CCPL_E_CANCELLED, "cancelled by the progress callback");
+    return CCPL_OK;
+}
+
+/* ccpl__net_execute, with the stretches of bp (NULL: none) run in bands. */
+static ccpl_status execute(const ccpl__net *net, ccpl__tensor *a, const band_plan *bp,
+                           float *scratch, ccpl__tensor *tap_copies, int n_threads,
+                           ccpl__progress *progress, ccpl_error *err) {
     ccpl_status st;
-    int n_taps = 0;
+    int n_taps = 0, stretch = 0;
     for (int i = 0; i < net->n_ops; i++) {
         const ccpl__op *op = &net->ops[i];
         const ccpl__tensor *in = &a[i];
+        if (bp && stretch < bp->n && i == bp->first[stretch]) {
+            const int end = bp->end[stretch];
+            ccpl__band_run(net, a, i, end, bp->rows[stretch], bp->buf, scratch, n_threads);
+            for (; i < end; i++) { /* no tap copies inside a stretch (plan_bands) */
+                n_taps += net->ops[i].kind == CCPL__OP_TAP;
+                if (net->ops[i].kind == CCPL__OP_CONV && (st = conv_done(progress, err)) != CCPL_OK)
+                    goto fail;
+            }
+            i--, stretch++;
+            continue;
+        }
         if (op->kind == CCPL__OP_TAP) {
             if (tap_copies) {
                 ccpl__tensor *t = &tap_copies[n_taps];
@@ -140,13 +172,7 @@ ccpl_status ccpl__net_execute(const ccpl__net *net, ccpl__tensor *a, float *scra
         }
         ccpl__op_forward(net->be, op, a[i + 1].data, in->data, in->n, in->c, in->h, in->w, scratch,
                          n_threads);
-        if (op->kind == CCPL__OP_CONV && progress) {
-            progress->done++;
-            if (progress->fn && progress->fn(progress->done, progress->total, progress->user)) {
-                st = ccpl__fail(err, CCPL_E_CANCELLED, "cancelled by the progress callback");
-                goto fail;
-            }
-        }
+        if (op->kind == CCPL__OP_CONV && (st = conv_done(progress, err)) != CCPL_OK) goto fail;
     }
     return CCPL_OK;
 fail:
@@ -155,9 +181,51 @@ fail:
     return st;
 }
 
-ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,
-                                ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
-                                int n_threads, ccpl__progress *progress, ccpl_error *err) {
+ccpl_status ccpl__net_execute(const ccpl__net *net, ccpl__tensor *a, float *scratch,
+                              ccpl__tensor *tap_copies, int n_threads, ccpl__progress *progress,
+                              ccpl_error *err) {
+    return execute(net, a, NULL, scratch, tap_copies, n_threads, progress, err);
+}
+
+/* Plans bp for a run with shapes a whose last computing op is `last`: a
+ * stretch around every intermediate activation (a[1..last]) of more than
+ * `above` floats, widened while its input and output are that large too
+ * (the run's input and output are never intermediates); `rows` rows of
+ * a[end] per band, or (rows <= 0) as many as keep its largest activation's
+ * band near CCPL__BAND_TARGET floats. No stretch at all when one would
+ * hold an op that cannot run in bands (or a tap whose copy is wanted), or
+ * for a batch. */
+static void plan_bands(const ccpl__net *net, const ccpl__tensor *a, int last, int want_taps,
+                       size_t above, int rows, band_plan *bp) {
+    bp->n = 0;
+    if (a[0].n != 1) return;
+    for (int i = 0; i < last; i++) {
+        if (ccpl__tensor_numel(&a[i + 1]) <= above) continue;
+        int first = i, end = i + 1;
+        while (first > 0 && ccpl__tensor_numel(&a[first]) > above) first--;
+        while (end <= last && ccpl__tensor_numel(&a[end]) > above) end++;
+        size_t largest = 0;
+        for (int j = first; j < end; j++) {
+            const ccpl__op *op = &net->ops[j];
+            if (!ccpl__band_op_ok(op) || (want_taps && op->kind == CCPL__OP_TAP)) {
+                bp->n = 0;
+                return;
+            }
+            if (ccpl__tensor_numel(&a[j + 1]) > largest) largest = ccpl__tensor_numel(&a[j + 1]);
+        }
+        const int h = a[end].h;
+        const size_t n_bands = (largest + CCPL__BAND_TARGET - 1) / CCPL__BAND_TARGET;
+        bp->first[bp->n] = first, bp->end[bp->n] = end;
+        bp->rows[bp->n] = rows > 0 ? rows : (int)(((size_t)h + n_bands - 1) / n_bands);
+        bp->n++;
+        i = end - 1;
+    }
+}
+
+ccpl_status ccpl__net_run_arena_bands(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,
+                                      ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
+                                      int n_threads, ccpl__progress *progress, size_t band_above,
+                                      int band_rows, ccpl_error *err) {
     ccpl__tensor a[CCPL__NET_MAX_OPS + 1];
     int last = -1;
     memset(out, 0, sizeof *out);
@@ -168,12 +236,41 @@ ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccp
 
     /* the plan: every buffer sized for this input shape before the first op;
        the ops' outputs alternate between two slots of the largest
-       intermediate (ping-pong), the last goes to out_slot */
-    const size_t n_scratch = ccpl__net_plan_shapes(net, x, a, n_threads);
-    size_t n_mid = 0, n_out;
+       intermediate (ping-pong), the last goes to out_slot; a stretch run in
+       bands counts as one op, its inner activations only ever exist as
+       bands (two more slots) */
+    size_t n_scratch = ccpl__net_plan_shapes(net, x, a, n_threads);
+    size_t n_mid = 0, n_out, n_band = 0;
     for (int i = 0; i < last; i++)
         if (net->ops[i].kind != CCPL__OP_TAP && ccpl__tensor_numel(&a[i + 1]) > n_mid)
             n_mid = ccpl__tensor_numel(&a[i + 1]);
+    if (band_above == CCPL__BAND_AUTO)
+        band_above = n_mid > CCPL__BAND_FROM ? n_mid / 4 * 3 : SIZE_MAX;
+    band_plan bp;
+    plan_bands(net, a, last, taps != NULL, band_above, band_rows, &bp);
+    if (bp.n) {
+        n_mid = n_scratch = 0;
+        for (int s = 0; s < bp.n; s++) {
+            size_t nb, ns;
+            ccpl__band_sizes(net, a, bp.first[s], bp.end[s], bp.rows[s], n_threads, &nb, &ns);
+            if (nb > n_band) n_band = nb;
+            if (ns > n_scratch) n_scratch = ns;
+        }
+        /* the ping-pong slots: every activation outside the stretches */
+        for (int i = 0, s = 0; i < net->n_ops; i++) {
+            if (s < bp.n && i == bp.first[s]) { /* the stretch's output */
+                i = bp.end[s++] - 1;
+                if (i < last && ccpl__tensor_numel(&a[i + 1]) > n_mid)
+                    n_mid = ccpl__tensor_numel(&a[i + 1]);
+                continue;
+            }
+            const size_t sc = ccpl__op_scratch_floats(net->be, &net->ops[i], a[i].h, a[i].w,
+                                                      n_threads);
+            if (sc > n_scratch) n_scratch = sc;
+            if (i < last && net->ops[i].kind != CCPL__OP_TAP && ccpl__tensor_numel(&a[i + 1]) > n_mid)
+                n_mid = ccpl__tensor_numel(&a[i + 1]);
+        }
+    }
     const ccpl__tensor *y = &a[net->n_ops];
     if (!ccpl__mul4_ok(&n_out, (size_t)y->n, (size_t)y->c, (size_t)y->h, (size_t)y->w))
         return ccpl__fail(err, CCPL_E_NOMEM, "activation of %d x %d x %d is too large", y->c, y->h,
@@ -184,11 +281,22 @@ ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccp
                   !(buf[1] = ccpl__arena_get(ar, CCPL__SLOT_PONG, n_mid))))
         dst_out = NULL;
     if (n_scratch && !(scratch = ccpl__arena_get(ar, CCPL__SLOT_SCRATCH, n_scratch))) dst_out = NULL;
+    if (n_band && (!(bp.buf[0] = ccpl__arena_get(ar, CCPL__SLOT_BAND_A, n_band)) ||
+                   !(bp.buf[1] = ccpl__arena_get(ar, CCPL__SLOT_BAND_B, n_band))))
+        dst_out = NULL;
     if (!dst_out)
         return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for activations of a %dx%d input",
                           x->w, x->h);
     a[0].data = x->data;
-    for (int i = 0, flip = 0; i < net->n_ops; i++) {
+    for (int i = 0, flip = 0, s = 0; i < net->n_ops; i++) {
+        if (s < bp.n && i == bp.first[s]) { /* inner activations: no memory */
+            const int end = bp.end[s++];
+            for (int j = i + 1; j < end; j++) a[j].data = NULL;
+            a[end].data = end - 1 == last ? dst_out : buf[flip];
+            flip ^= 1;
+            i = end - 1;
+            continue;
+        }
         if (net->ops[i].kind == CCPL__OP_TAP) {
             a[i + 1].data = a[i].data;
             continue;
@@ -197,11 +305,17 @@ ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccp
         flip ^= 1;
     }
     if (last < 0) memcpy(dst_out, x->data, sizeof(float) * n_out); /* taps only */
-    if ((st = ccpl__net_execute(net, a, scratch, taps, n_threads, progress, err)) != CCPL_OK)
-        return st;
+    if ((st = execute(net, a, &bp, scratch, taps, n_threads, progress, err)) != CCPL_OK) return st;
     *out = a[net->n_ops];
     out->data = dst_out;
     return CCPL_OK;
+}
+
+ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,
+                                ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
+                                int n_threads, ccpl__progress *progress, ccpl_error *err) {
+    return ccpl__net_run_arena_bands(net, x, ar, out_slot, out, taps, n_threads, progress,
+                                     CCPL__BAND_AUTO, 0, err);
 }
 
 ccpl_status ccpl__net_run(const ccpl__net *net, const ccpl__tensor *x, ccpl__tensor *out,

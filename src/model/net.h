@@ -96,6 +96,27 @@ ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccp
                                 ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
                                 int n_threads, ccpl__progress *progress, ccpl_error *err);
 
+/* Row bands (model/net_band.h). ccpl__net_run_arena runs in bands the ops
+ * around every intermediate activation of more than 3/4 of the largest's
+ * floats once the largest holds more than CCPL__BAND_FROM floats (a 64 x
+ * 724 x 724 activation: a 512x512 image is not banded), with as many rows
+ * per band as keep a band of the largest near CCPL__BAND_TARGET floats (a
+ * 1920x1080 image: 8 bands). Nothing else changes: the result equals the
+ * unbanded run's up to float rounding. */
+#define CCPL__BAND_FROM ((size_t)32 << 20)
+#define CCPL__BAND_TARGET ((size_t)16 << 20)
+#define CCPL__BAND_AUTO ((size_t)0)
+
+/* ccpl__net_run_arena with the banding chosen by the caller (tests): the
+ * ops around every intermediate activation of more than band_above floats
+ * run in bands of band_rows rows of the stretch's output (band_rows <= 0:
+ * near CCPL__BAND_TARGET floats a band); band_above SIZE_MAX: no bands,
+ * CCPL__BAND_AUTO: ccpl__net_run_arena's choice. */
+ccpl_status ccpl__net_run_arena_bands(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,
+                                      ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
+                                      int n_threads, ccpl__progress *progress, size_t band_above,
+                                      int band_rows, ccpl_error *err);
+
 /* Puts net on backend be (NULL: the reference): releases what the previous
  * backend prepared, then lets be prepare every convolution (Winograd weights
  * for the fast backend; training: also for the input gradients). */
