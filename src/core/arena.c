@@ -11,6 +11,7 @@ float *ccpl__arena_get(ccpl__arena *a, ccpl__slot slot, size_t n) {
     free(a->buf[slot]); /* contents need not survive: no realloc copy */
     a->buf[slot] = ccpl__alloc_floats(n);
     a->cap[slot] = a->buf[slot] ? n : 0;
+    a->allocs++;
     return a->buf[slot];
 }
 

@@ -1,5 +1,5 @@
-/* arena.h — planned, reusable memory for inference (issue 14, "planned
- * memory").
+/* arena.h — planned, reusable memory for inference and for a training
+ * step's temporaries (issue 14, "planned memory").
  *
  * A model owns one arena: a fixed set of float buffers ("slots"), each with
  * one role in a stylization (the ping-pong activations of a network run, the
@@ -13,7 +13,14 @@
  *
  * Memory held between calls: the slots of the largest shape run so far
  * (ccpl_model_release_memory gives it back). One arena serves one thread at
- * a time, as the model does. */
+ * a time, as the model does.
+ *
+ * Training (train/workspace.h) uses the same slots for the temporaries of
+ * its phases, whose lifetimes do not overlap: the frozen encoder's plain
+ * runs (PING, PONG, FEAT), every convolution's scratch, the backward
+ * passes' gradients (PING, PONG, GRAD_PRE) and SCT's per-sample
+ * intermediates (SCT_*), so the largest of them is held once, not once
+ * per phase. */
 #ifndef CCPL_CORE_ARENA_H
 #define CCPL_CORE_ARENA_H
 
@@ -24,19 +31,23 @@ typedef enum ccpl__slot {
     CCPL__SLOT_PING,    /* a network run's activations alternate between */
     CCPL__SLOT_PONG,    /*   these two */
     CCPL__SLOT_FEAT,    /* encoder output: content or style features */
-    CCPL__SLOT_SCT_IN,  /* SCT: normalised content / centred style features */
-    CCPL__SLOT_SCT_MID, /* SCT: cnet / snet output */
-    CCPL__SLOT_SCT_COV, /* SCT: cov . c' */
-    CCPL__SLOT_SCT_OUT, /* SCT output (one style) */
+    CCPL__SLOT_SCT_IN,  /* SCT: normalised content / centred style features
+                           (training: the normalised content; backward: d cnet out) */
+    CCPL__SLOT_SCT_MID, /* SCT: cnet / snet output (training: the centred style;
+                           backward: d snet out) */
+    CCPL__SLOT_SCT_COV, /* SCT: cov . c' (training: the same; backward: its gradient) */
+    CCPL__SLOT_SCT_OUT, /* SCT output (one style) (training: the per-channel statistics) */
     CCPL__SLOT_MIX,     /* the weighted sum over styles, blended with alpha */
     CCPL__SLOT_BAND_A,  /* a network run's bands (model/net_band.h) alternate */
     CCPL__SLOT_BAND_B,  /*   between these two */
+    CCPL__SLOT_GRAD_PRE, /* training backward: the gradient before a fused ReLU */
     CCPL__N_SLOTS
 } ccpl__slot;
 
 typedef struct ccpl__arena {
     float *buf[CCPL__N_SLOTS];
     size_t cap[CCPL__N_SLOTS]; /* floats */
+    size_t allocs;             /* (re)allocations so far, all slots */
 } ccpl__arena;
 
 /* The slot's buffer with room for at least n floats (n == 0 is treated as
@@ -44,7 +55,7 @@ typedef struct ccpl__arena {
  * when memory runs out (the slot is then empty). */
 float *ccpl__arena_get(ccpl__arena *a, ccpl__slot slot, size_t n);
 
-/* Frees every slot (the arena stays usable). */
+/* Frees every slot (the arena stays usable; allocs is kept). */
 void ccpl__arena_release(ccpl__arena *a);
 
 /* Bytes held by all slots. */
