@@ -89,12 +89,14 @@ int main(int argc, char **argv) {
     }
     ccpl__loss_config cfg = {1.0f, 10.0f, 5.0f, 0.07f, 8, 3};
     double *t = calloc((size_t)runs, sizeof *t);
+    ccpl__train_ws ws; /* kept across the runs, as the trainer keeps it across iterations */
+    memset(&ws, 0, sizeof ws);
     for (int r = 0; r < runs; r++) {
         ccpl__losses L;
         const double t0 = bench_now();
         ccpl__net_refresh(&m.dec); /* as the trainer does before each step */
         ccpl__blas_use_threads(nt); /* as the trainer does */
-        const ccpl_status st = ccpl__train_step(&m, c, s, B, anchors, &cfg, &g, &L, nt, &err);
+        const ccpl_status st = ccpl__train_step(&m, &ws, c, s, B, anchors, &cfg, &g, &L, nt, &err);
         ccpl__blas_done_threads();
         if (st != CCPL_OK) {
             fprintf(stderr, "bench_train: %s\n", err.message);
@@ -104,5 +106,6 @@ int main(int argc, char **argv) {
         printf("run %d %.3f s (loss %.4g)\n", r + 1, t[r], L.total);
     }
     printf("median %.3f s\n", bench_median(t, runs));
+    ccpl__train_ws_release(&ws);
     return 0;
 }

@@ -42,7 +42,8 @@ static void decoder_case(const char *dir) {
     CHECK(ccpl__net_bind(&net, &ck, "dec.pth", "", "", &err) == CCPL_OK, "%s", err.message);
     ccpl__tensor x = ref_act("dec_in"), R = ref_act("dec_R"), dx = {0};
     ccpl__net_trace tr;
-    CHECK(ccpl__net_forward_trace(&net, &x, &tr, NULL, 2, &err) == CCPL_OK, "%s", err.message);
+    memset(&tr, 0, sizeof tr);
+    CHECK(ccpl__net_forward_trace(&net, &x, &tr, NULL, NULL, 2, &err) == CCPL_OK, "%s", err.message);
     float *dw[CCPL__NET_MAX_OPS] = {0}, *db[CCPL__NET_MAX_OPS] = {0};
     for (int i = 0; i < net.n_ops; i++)
         if (net.ops[i].kind == CCPL__OP_CONV) {
@@ -52,7 +53,7 @@ static void decoder_case(const char *dir) {
         }
     ccpl__tensor_alloc(&dx, 1, x.c, x.h, x.w, NULL);
     memset(dx.data, 0, sizeof(float) * (size_t)x.c * x.h * x.w);
-    CHECK(ccpl__net_backward(&net, &tr, &R, NULL, &dx, dw, db, 2, &err) == CCPL_OK, "%s", err.message);
+    CHECK(ccpl__net_backward(&net, &tr, &R, NULL, &dx, dw, db, NULL, 2, &err) == CCPL_OK, "%s", err.message);
     compare("decoder d input", dx.data, "dec_din");
     for (int i = 0; i < net.n_ops; i++)
         if (dw[i]) {
@@ -82,17 +83,18 @@ static void encoder_case(const char *dir) {
     ccpl__tensor R[4] = {ref_act("enc_R1"), ref_act("enc_R2"), ref_act("enc_R3"), ref_act("enc_R4")};
     const ccpl__tensor *taps[4];
     ccpl__net_trace tr;
-    CHECK(ccpl__net_forward_trace(&net, &x, &tr, taps, 2, &err) == CCPL_OK, "%s", err.message);
+    memset(&tr, 0, sizeof tr);
+    CHECK(ccpl__net_forward_trace(&net, &x, &tr, taps, NULL, 2, &err) == CCPL_OK, "%s", err.message);
     for (int k = 0; k < 4; k++)
         CHECK(taps[k]->c == R[k].c && taps[k]->h == R[k].h && taps[k]->w == R[k].w, "tap %d shape", k);
     ccpl__tensor_alloc(&dx, 1, x.c, x.h, x.w, NULL);
     memset(dx.data, 0, sizeof(float) * (size_t)x.c * x.h * x.w);
     /* frozen encoder: no weight gradients, only the input's; the last tap is
        the output, so its gradient enters as dout through the TAP op */
-    CHECK(ccpl__net_backward(&net, &tr, NULL, R, &dx, NULL, NULL, 2, &err) == CCPL_OK, "%s", err.message);
+    CHECK(ccpl__net_backward(&net, &tr, NULL, R, &dx, NULL, NULL, NULL, 2, &err) == CCPL_OK, "%s", err.message);
     compare("encoder d input (4 taps)", dx.data, "enc_dx");
     /* accumulation: a second backward adds the same again */
-    CHECK(ccpl__net_backward(&net, &tr, NULL, R, &dx, NULL, NULL, 2, &err) == CCPL_OK, "%s", err.message);
+    CHECK(ccpl__net_backward(&net, &tr, NULL, R, &dx, NULL, NULL, NULL, 2, &err) == CCPL_OK, "%s", err.message);
     for (size_t i = 0; i < (size_t)x.c * x.h * x.w; i++) dx.data[i] *= 0.5f;
     compare("encoder d input, twice/2", dx.data, "enc_dx");
     ccpl__tensor_free(&dx);

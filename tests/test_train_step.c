@@ -147,8 +147,11 @@ static void run(ccpl_mode mode, const char *dir, int fast) {
     }
     ccpl__loss_config cfg = {1.0f, 10.0f, 5.0f, 0.07f, 8, 3};
     ccpl__losses L;
-    CHECK(ccpl__train_step(&m, contents, styles, 2, anchors, &cfg, &g, &L, 2, &err) == CCPL_OK, "%s",
-          err.message);
+    ccpl__train_ws ws;
+    memset(&ws, 0, sizeof ws);
+    CHECK(ccpl__train_step(&m, &ws, contents, styles, 2, anchors, &cfg, &g, &L, 2, &err) == CCPL_OK,
+          "%s", err.message);
+    ccpl__train_ws_release(&ws);
     const float *want = need(&r, "losses")->data;
     const double got[4] = {L.content, L.style, L.ccp, L.total};
     static const char *const names[4] = {"content", "style", "ccp", "total"};

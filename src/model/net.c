@@ -141,10 +141,12 @@ static ccpl_status conv_done(ccpl__progress *progress, ccpl_error *err) {
     return CCPL_OK;
 }
 
-/* ccpl__net_execute, with the stretches of bp (NULL: none) run in bands. */
+/* ccpl__net_execute, with the stretches of bp (NULL: none) run in bands;
+   the tap copies are allocated, or (tap_mem non-NULL) views into the kept
+   buffers tap_mem[i]. */
 static ccpl_status execute(const ccpl__net *net, ccpl__tensor *a, const band_plan *bp,
-                           float *scratch, ccpl__tensor *tap_copies, int n_threads,
-                           ccpl__progress *progress, ccpl_error *err) {
+                           float *scratch, ccpl__tensor *tap_copies, ccpl__buf *tap_mem,
+                           int n_threads, ccpl__progress *progress, ccpl_error *err) {
     ccpl_status st;
     int n_taps = 0, stretch = 0;
     for (int i = 0; i < net->n_ops; i++) {
@@ -164,7 +166,9 @@ static ccpl_status execute(const ccpl__net *net, ccpl__tensor *a, const band_pla
         if (op->kind == CCPL__OP_TAP) {
             if (tap_copies) {
                 ccpl__tensor *t = &tap_copies[n_taps];
-                if ((st = ccpl__tensor_alloc(t, in->n, in->c, in->h, in->w, err)) != CCPL_OK) goto fail;
+                st = tap_mem ? ccpl__buf_tensor(&tap_mem[n_taps], t, in->n, in->c, in->h, in->w, 0, err)
+                             : ccpl__tensor_alloc(t, in->n, in->c, in->h, in->w, err);
+                if (st != CCPL_OK) goto fail;
                 memcpy(t->data, in->data, sizeof(float) * ccpl__tensor_numel(in));
             }
             n_taps++;
@@ -176,7 +180,7 @@ static ccpl_status execute(const ccpl__net *net, ccpl__tensor *a, const band_pla
     }
     return CCPL_OK;
 fail:
-    if (tap_copies)
+    if (tap_copies && !tap_mem)
         for (int i = 0; i < n_taps; i++) ccpl__tensor_free(&tap_copies[i]);
     return st;
 }
@@ -184,7 +188,7 @@ fail:
 ccpl_status ccpl__net_execute(const ccpl__net *net, ccpl__tensor *a, float *scratch,
                               ccpl__tensor *tap_copies, int n_threads, ccpl__progress *progress,
                               ccpl_error *err) {
-    return execute(net, a, NULL, scratch, tap_copies, n_threads, progress, err);
+    return execute(net, a, NULL, scratch, tap_copies, NULL, n_threads, progress, err);
 }
 
 /* Plans bp for a run with shapes a whose last computing op is `last`: a
@@ -222,10 +226,12 @@ static void plan_bands(const ccpl__net *net, const ccpl__tensor *a, int last, in
     }
 }
 
-ccpl_status ccpl__net_run_arena_bands(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,
-                                      ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
-                                      int n_threads, ccpl__progress *progress, size_t band_above,
-                                      int band_rows, ccpl_error *err) {
+/* ccpl__net_run_arena_bands, the tap copies kept in tap_mem when it is
+   non-NULL (ccpl__net_run_arena_kept_taps). */
+static ccpl_status run_arena(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,
+                             ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
+                             ccpl__buf *tap_mem, int n_threads, ccpl__progress *progress,
+                             size_t band_above, int band_rows, ccpl_error *err) {
     ccpl__tensor a[CCPL__NET_MAX_OPS + 1];
     int last = -1;
     memset(out, 0, sizeof *out);
@@ -305,10 +311,27 @@ ccpl_status ccpl__net_run_arena_bands(const ccpl__net *net, const ccpl__tensor *
         flip ^= 1;
     }
     if (last < 0) memcpy(dst_out, x->data, sizeof(float) * n_out); /* taps only */
-    if ((st = execute(net, a, &bp, scratch, taps, n_threads, progress, err)) != CCPL_OK) return st;
+    if ((st = execute(net, a, &bp, scratch, taps, tap_mem, n_threads, progress, err)) != CCPL_OK)
+        return st;
     *out = a[net->n_ops];
     out->data = dst_out;
     return CCPL_OK;
+}
+
+ccpl_status ccpl__net_run_arena_bands(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,
+                                      ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
+                                      int n_threads, ccpl__progress *progress, size_t band_above,
+                                      int band_rows, ccpl_error *err) {
+    return run_arena(net, x, ar, out_slot, out, taps, NULL, n_threads, progress, band_above,
+                     band_rows, err);
+}
+
+ccpl_status ccpl__net_run_arena_kept_taps(const ccpl__net *net, const ccpl__tensor *x,
+                                          ccpl__arena *ar, ccpl__slot out_slot, ccpl__tensor *out,
+                                          ccpl__tensor *taps, ccpl__buf *tap_mem, int n_threads,
+                                          ccpl_error *err) {
+    return run_arena(net, x, ar, out_slot, out, taps, tap_mem, n_threads, NULL, CCPL__BAND_AUTO, 0,
+                     err);
 }
 
 ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,

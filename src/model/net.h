@@ -6,6 +6,7 @@
 
 #include "ccpl/ccpl.h"
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/tensor.h"
 #include "io/checkpoint.h"
 #include "backend/backend.h"
@@ -95,6 +96,15 @@ ccpl_status ccpl__net_execute(const ccpl__net *net, ccpl__tensor *a, float *scra
 ccpl_status ccpl__net_run_arena(const ccpl__net *net, const ccpl__tensor *x, ccpl__arena *ar,
                                 ccpl__slot out_slot, ccpl__tensor *out, ccpl__tensor *taps,
                                 int n_threads, ccpl__progress *progress, ccpl_error *err);
+
+/* ccpl__net_run_arena whose tap copies are kept between calls: taps[i] is
+ * a view into tap_mem[i] (room for the TAP count), grown only for a larger
+ * shape (training: the frozen encoder's features of every batch,
+ * train/workspace.h). No progress. */
+ccpl_status ccpl__net_run_arena_kept_taps(const ccpl__net *net, const ccpl__tensor *x,
+                                          ccpl__arena *ar, ccpl__slot out_slot, ccpl__tensor *out,
+                                          ccpl__tensor *taps, ccpl__buf *tap_mem, int n_threads,
+                                          ccpl_error *err);
 
 /* Row bands (model/net_band.h). ccpl__net_run_arena runs in bands the ops
  * around every intermediate activation of more than 3/4 of the largest's

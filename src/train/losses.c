@@ -1,6 +1,5 @@
 #include "train/losses.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "ops/infonce.h"
@@ -24,9 +23,8 @@ double ccpl__content_loss(float *dg, const float *g, const float *c, size_t n, f
 }
 
 double ccpl__style_loss(float *dg, const float *g, const float *s_mean, const float *s_std,
-                        int C, int HW, float gscale, int n_threads) {
-    float *buf = malloc(sizeof(float) * 4 * (size_t)C);
-    if (!buf) return -1;
+                        int C, int HW, float gscale, float *scratch, int n_threads) {
+    float *buf = scratch;
     float *mean = buf, *std = buf + C, *dmean = buf + 2 * C, *dstd = buf + 3 * C;
     ccpl__mean_std_forward(mean, std, g, 1, C, HW, n_threads);
     double lm = 0, ls = 0;
@@ -38,7 +36,6 @@ double ccpl__style_loss(float *dg, const float *g, const float *s_mean, const fl
         dstd[c] = 2.0f * gscale * es / (float)C;
     }
     ccpl__mean_std_backward(dg, dmean, dstd, g, mean, std, 1, C, HW, n_threads);
-    free(buf);
     return (lm + ls) / C;
 }
 
@@ -63,15 +60,19 @@ static void mlp_forward(float *h, float *p, const ccpl__mlp *m, const float *x, 
     ccpl__linear_forward(p, h, m->w2, m->b2, S, m->c, m->d);
 }
 
+size_t ccpl__ccp_loss_floats(int num_s, int c, int d) {
+    const size_t S = 8 * (size_t)num_s;
+    /* (S,C): xq hq xk hk dh dx; (S,D): pq q pk k dq dp; (S): nq nk; (S,S): prob */
+    return 6 * S * (size_t)c + 6 * S * (size_t)d + 2 * S + S * S;
+}
+
 double ccpl__ccp_loss(float *dfg, const ccpl__mlp_grads *mg, const ccpl__mlp *mlp,
                       const float *fg, const float *fc, int H, int W, const int *anchors,
-                      int num_s, float tau, float gscale) {
+                      int num_s, float tau, float gscale, float *scratch) {
     const int S = 8 * num_s, C = mlp->c, D = mlp->d;
     const size_t sc = (size_t)S * C, sd = (size_t)S * D;
-    /* (S,C): xq hq xk hk dh dx; (S,D): pq q pk k dq dp; (S): nq nk; (S,S): prob */
-    const size_t total = 6 * sc + 6 * sd + 2 * (size_t)S + (size_t)S * S;
-    float *mem = calloc(total, sizeof(float));
-    if (!mem) return -1;
+    float *mem = scratch;
+    memset(mem, 0, sizeof(float) * ccpl__ccp_loss_floats(num_s, C, D)); /* dq accumulates */
     float *xq = mem, *hq = xq + sc, *pq = hq + sc, *q = pq + sd, *xk = q + sd, *hk = xk + sc;
     float *pk = hk + sc, *k = pk + sd, *dq = k + sd, *dp = dq + sd, *dh = dp + sd, *dx = dh + sc;
     float *nq = dx + sc, *nk = nq + S, *prob = nk + S;
@@ -105,6 +106,5 @@ double ccpl__ccp_loss(float *dfg, const ccpl__mlp_grads *mg, const ccpl__mlp *ml
                 dfg[c * plane + nb] -= r[c];
             }
         }
-    free(mem);
     return loss;
 }

@@ -4,6 +4,7 @@
 
 #include "train/losses.h"
 #include "train/sct_train.h"
+#include "train/workspace.h"
 
 #define CCPL__MAX_TAPS 4
 
@@ -46,8 +47,11 @@ typedef struct ccpl__losses {
 /* Losses of a batch of N content and N style images (3,H,W each; a batch's
  * images share one size) and their gradients, ADDED to g. anchors[l] holds
  * num_s (row, column) pairs for tapped layer l (only the last num_l layers
- * are read). */
-ccpl_status ccpl__train_step(const ccpl__train_model *m, const ccpl__tensor *contents,
+ * are read). Every activation, trace, gradient and scratch buffer comes from
+ * ws (train/workspace.h), which keeps them for the next step: a step whose N
+ * and image size ws has seen allocates nothing. */
+ccpl_status ccpl__train_step(const ccpl__train_model *m, ccpl__train_ws *ws,
+                             const ccpl__tensor *contents,
                              const ccpl__tensor *styles, int N, const int *const *anchors,
                              const ccpl__loss_config *cfg, const ccpl__train_grads *g,
                              ccpl__losses *out, int n_threads, ccpl_error *err);

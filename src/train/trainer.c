@@ -80,6 +80,7 @@ typedef struct trainer {
     ccpl__train_model model;
     ccpl__net enc_fast; /* model.enc on the fast engine, for the no-backward passes */
     ccpl__train_grads grads;
+    ccpl__train_ws ws; /* the steps' memory, kept from one iteration to the next */
 } trainer;
 
 static void add_row(trainer *t, int file, const char *name, int ndim, const int64_t *s, int trainable,
@@ -531,6 +532,7 @@ static void free_trainer(trainer *t) {
     ccpl__net_release(&t->enc_fast);
     ccpl__net_release(&t->model.dec);
     ccpl__checkpoint_free(&t->vgg);
+    ccpl__train_ws_release(&t->ws);
 }
 
 /* The log must not be one of the training images (same device and inode,
@@ -711,7 +713,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         ccpl__losses L;
         if (c->engine == CCPL_ENGINE_FAST) ccpl__net_refresh(&m->dec);
         ccpl__blas_use_threads(c->n_threads); /* OpenBLAS used one thread per core otherwise */
-        st = ccpl__train_step(m, contents, styles, c->batch, anchors, &c->loss, &t.grads, &L,
+        st = ccpl__train_step(m, &t.ws, contents, styles, c->batch, anchors, &c->loss, &t.grads, &L,
                               c->n_threads, err);
         ccpl__blas_done_threads();
         if (st != CCPL_OK) goto done;
@@ -732,6 +734,10 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
                 st = ccpl__fail(err, CCPL_E_IO, "%s: %s", c->log_file, strerror(errno));
                 goto done;
             }
+            /* saving builds the files in memory (tens of MB): give it the
+               steps' memory rather than hold both (peak RSS); the next step
+               plans the workspace again, once per save interval */
+            ccpl__train_ws_release(&t.ws);
             if ((st = save_all(&t, iter, err)) != CCPL_OK) goto done;
             last_saved = iter;
         }
@@ -740,6 +746,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
             goto done;
         }
     }
+    ccpl__train_ws_release(&t.ws);
     if (last_saved != iter && (st = save_all(&t, iter, err)) != CCPL_OK) goto done;
 done:
     if (loader) {
