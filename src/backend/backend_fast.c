@@ -69,7 +69,9 @@ static ccpl_status fast_prepare(ccpl__conv *cv, int training, ccpl_error *err) {
        relative error about 1e-5 per layer against float64, test_winograd).
        Training keeps F(2x2,3x3) (2.25x, about 5e-7): with F(4x4) in the
        training step the decoder and SCT gradients moved 1.4e-3 to 3.8e-3
-       from PyTorch's (test_train_step, tolerance 1e-3). */
+       from PyTorch's (test_train_step, tolerance 1e-3), and saved at most
+       6 % of a training iteration at 256x256 crops, nothing at 128x128
+       (docs/PERFORMANCE.md, "F(4x4,3x3) in training"). */
     p->f4 = !training;
     const size_t nw = p->f4 ? ccpl__winograd4_weight_floats(cv->cout, cv->cin)
                             : ccpl__winograd_weight_floats(cv->cout, cv->cin);
