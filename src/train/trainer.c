@@ -396,10 +396,12 @@ static ccpl_status load_state(trainer *t, long *iter, ccpl_error *err) {
     return st;
 }
 
-/* num_s distinct interior positions of an h x w map, from (seed, iter, layer). */
-static void sample_anchors(int *out, int h, int w, int num_s, uint64_t seed, long iter, int layer) {
+/* num_s distinct interior positions of an h x w map, from (seed, iter,
+ * layer). idx: room for (h-2)*(w-2) ints (the caller's, kept across
+ * iterations: no allocation per iteration). */
+static void sample_anchors(int *out, int *idx, int h, int w, int num_s, uint64_t seed, long iter,
+                           int layer) {
     const int n = (h - 2) * (w - 2);
-    int *idx = malloc(sizeof(int) * (size_t)n);
     uint64_t r = ccpl__mix64(seed ^ ccpl__mix64((uint64_t)iter * 8 + (uint64_t)layer + 0xacc));
     for (int i = 0; i < n; i++) idx[i] = i;
     for (int i = 0; i < num_s; i++) { /* partial Fisher-Yates */
@@ -410,7 +412,6 @@ static void sample_anchors(int *out, int h, int w, int num_s, uint64_t seed, lon
         out[2 * i] = idx[i] / (w - 2) + 1;
         out[2 * i + 1] = idx[i] % (w - 2) + 1;
     }
-    free(idx);
 }
 
 static double now(void) {
@@ -567,6 +568,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
     ccpl__image_set cs = {0}, ss = {0};
     ccpl__loader *loader = NULL;
     FILE *log = NULL;
+    int *anchor_idx = NULL;
     int reported = 0; /* skipped files already passed to on_skip */
     const ccpl_mode mode = c->mode;
     const int T = mode == CCPL_MODE_ART ? 4 : 3, mult = mode == CCPL_MODE_ART ? 8 : 4;
@@ -695,6 +697,13 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         st = ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "num_s must be at most 64");
         goto done;
     }
+    /* the anchors' index buffer, for the largest map sampled (the first CCPL layer) */
+    const int side0 = c->crop_size >> (T - c->loss.num_l);
+    anchor_idx = malloc(sizeof(int) * (size_t)(side0 - 2) * (size_t)(side0 - 2));
+    if (!anchor_idx) {
+        st = ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the CCPL anchors");
+        goto done;
+    }
     const double t0 = now();
     long last_saved = iter;
 
@@ -707,7 +716,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         memset(t.g + t.train_off, 0, sizeof(float) * t.train_n);
         for (int l = T - c->loss.num_l; l < T; l++) {
             const int side = c->crop_size >> l; /* crop is a multiple of 2^(T-1) */
-            sample_anchors(anchor_buf[l], side, side, num_s, c->seed, iter, l);
+            sample_anchors(anchor_buf[l], anchor_idx, side, side, num_s, c->seed, iter, l);
             anchors[l] = anchor_buf[l];
         }
         ccpl__losses L;
@@ -756,6 +765,7 @@ done:
         if (skipped) *skipped = reported;
     }
     ccpl__loader_free(loader);
+    free(anchor_idx);
     if (log) fclose(log);
     ccpl__image_set_free(&cs);
     ccpl__image_set_free(&ss);
