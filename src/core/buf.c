@@ -1,7 +1,6 @@
 /* buf.c — see buf.h. */
 #include "core/buf.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,14 +18,11 @@ float *ccpl__buf_get(ccpl__buf *b, size_t n) {
 
 ccpl_status ccpl__buf_tensor(ccpl__buf *b, ccpl__tensor *t, int n, int c, int h, int w, int zero,
                              ccpl_error *err) {
-    size_t numel;
-    memset(t, 0, sizeof *t);
+    size_t numel = 0;
     char shape[64];
-    if (n == 1) snprintf(shape, sizeof shape, "%d x %d x %d", c, h, w);
-    else snprintf(shape, sizeof shape, "%d x %d x %d x %d", n, c, h, w);
-    if (n <= 0 || c <= 0 || h <= 0 || w <= 0 ||
-        !ccpl__mul4_ok(&numel, (size_t)n, (size_t)c, (size_t)h, (size_t)w))
-        return ccpl__fail(err, CCPL_E_NOMEM, "activation of %s is too large", shape);
+    memset(t, 0, sizeof *t);
+    ccpl_status st = ccpl__tensor_shape_numel(&numel, shape, sizeof shape, n, c, h, w, err);
+    if (st != CCPL_OK) return st;
     float *d = ccpl__buf_get(b, numel);
     if (!d) return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for a %s activation", shape);
     if (zero) memset(d, 0, sizeof(float) * numel);

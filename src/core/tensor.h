@@ -34,6 +34,11 @@ static inline ccpl__tensor ccpl__tensor_view(float *data, int n, int c, int h, i
     return s;
 }
 
+/* numel = n*c*h*w, overflow-checked, and shape = the shape as text for
+ * messages ("C x H x W" when n is 1): CCPL_E_NOMEM naming the shape when a
+ * side is not positive or the count overflows. */
+ccpl_status ccpl__tensor_shape_numel(size_t *numel, char *shape, size_t shape_n, int n, int c,
+                                     int h, int w, ccpl_error *err);
 /* Allocates an (n, c, h, w) tensor (64-byte aligned, uninitialised,
  * overflow-checked): CCPL_E_NOMEM with a message naming the shape when it is
  * too large or memory runs out. */
