@@ -90,8 +90,41 @@ done
     --max-iter 1 --save-dir "$T/x" --init-sct "$FX/art_sct.pth" -q 2>"$T/err.txt"
 [ $? -eq 1 ] && grep -q "art_sct.pth" "$T/err.txt" && ok || bad "art SCT accepted in photo mode: $(cat "$T/err.txt")"
 
+# --freeze-decoder: 2 iterations leave every decoder tensor at its start
+# (the official-layout init), while SCT moves
+"$BIN" train --mode art --vgg "$FX/vgg.pth" --content-dir "$T/c" --style-dir "$T/s" --batch-size 1 --load-size 48 --crop-size 40 \
+    --max-iter 2 --save-dir "$T/frozen" --init-decoder "$FX/art_decoder.pth" --init-sct "$FX/art_sct.pth" --freeze-decoder -q 2>"$T/err.txt"
+[ $? -eq 0 ] && grep -q "^freeze-decoder 1$" "$T/frozen/resume.txt" && grep -q "^load 48$" "$T/frozen/resume.txt" \
+    && ok || bad "frozen-decoder training: $(cat "$T/err.txt") $(cat "$T/frozen/resume.txt")"
+/usr/bin/python3 - "$FX" "$T/frozen" <<'PY' && ok || bad "--freeze-decoder changed the decoder, or SCT did not train"
+import sys, torch
+fx, run = sys.argv[1], sys.argv[2]
+d0, d2 = torch.load(f"{fx}/art_decoder.pth"), torch.load(f"{run}/decoder_iter_2.pth.tar")
+assert sorted(d0) == sorted(d2), (sorted(d0), sorted(d2))
+for k in d0:
+    assert torch.equal(d0[k].float(), d2[k]), k
+s0, s2 = torch.load(f"{fx}/art_sct.pth"), torch.load(f"{run}/sct_iter_2.pth.tar")
+assert any(not torch.equal(s0[k].float(), s2[k]) for k in s0), "SCT unchanged"
+PY
+# a run resumes only with the settings it was saved with: the load size and
+# --freeze-decoder are among them
+"$BIN" train --mode art --vgg "$FX/vgg.pth" --content-dir "$T/c" --style-dir "$T/s" --batch-size 1 --load-size 56 --crop-size 40 \
+    --max-iter 3 --save-dir "$T/frozen" --freeze-decoder --resume -q 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && grep -q "load size 48, --freeze-decoder: resume with the same" "$T/err.txt" && ok || bad "resume with another load size: rc $rc $(cat "$T/err.txt")"
+"$BIN" train --mode art --vgg "$FX/vgg.pth" --content-dir "$T/c" --style-dir "$T/s" --batch-size 1 --load-size 48 --crop-size 40 \
+    --max-iter 3 --save-dir "$T/frozen" --resume -q 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && grep -q "freeze-decoder" "$T/err.txt" && ok || bad "resume without --freeze-decoder: rc $rc $(cat "$T/err.txt")"
+"$BIN" train --mode art --vgg "$FX/vgg.pth" --content-dir "$T/c" --style-dir "$T/s" --batch-size 1 --load-size 48 --crop-size 40 \
+    --max-iter 3 --save-dir "$T/frozen" --freeze-decoder --resume -q 2>"$T/err.txt" && [ -f "$T/frozen/decoder_iter_3.pth.tar" ] \
+    && ok || bad "resume with the same settings: $(cat "$T/err.txt")"
+# a state written before these lines existed still resumes
+sed -i '/^load /d; /^freeze-decoder /d' "$T/full/resume.txt"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --max-iter 5 --save-interval 5 --resume 2>"$T/err.txt" && [ -f "$T/full/decoder_iter_5.pth.tar" ] \
+    && ok || bad "resume from an older resume.txt: $(cat "$T/err.txt")"
+
 # usage errors
 "$BIN" train --content-dir "$T/c" --style-dir "$T/s" --save-dir "$T/y" 2>/dev/null; [ $? -eq 2 ] && ok || bad "missing --vgg"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/y3" --freeze-decoder 2>"$T/err.txt"; [ $? -eq 2 ] && grep -q "needs --init-decoder" "$T/err.txt" && ok || bad "--freeze-decoder without a start: $(cat "$T/err.txt")"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --crop-size 30 2>/dev/null; [ $? -eq 2 ] && ok || bad "crop not a multiple of 4"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --lr -1 2>/dev/null; [ $? -eq 2 ] && ok || bad "negative lr"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/y2" --load-size 32 --crop-size 16 2>/dev/null; [ $? -eq 2 ] && [ ! -e "$T/y2" ] && ok || bad "crop too small for the anchors: exit 2 and no save folder"

@@ -24,11 +24,13 @@ static const char *const HELP =
     "                           layouts, loadable by torch.load and ccpl stylize) and the\n"
     "                           resume state (state.pth, resume.txt)\n"
     "      --resume             continue the run saved in --save-dir (same mode, seed,\n"
-    "                           batch size and crop size)\n"
+    "                           batch, crop and load sizes, --freeze-decoder)\n"
     "      --init-decoder FILE  start the decoder from a checkpoint (official layout, or in\n"
     "                           photo mode the relu3_1 feature invertor: keys 1,5,8,12,15\n"
     "                           map to 14,18,21,25,28 and key 11 starts as an identity)\n"
     "      --init-sct FILE      start SCT from a checkpoint (official layout)\n"
+    "      --freeze-decoder     keep the decoder at its start (--init-decoder): train only\n"
+    "                           SCT and the CCPL heads\n"
     "      --log-file FILE      CSV: iteration, lr, each loss, seconds\n"
     "      --max-iter N         iterations (default 160000)\n"
     "      --save-interval N    save every N iterations (default 10000) and at the end\n"
@@ -113,7 +115,8 @@ static int on_iter(long iter, long max_iter, double lr, const ccpl__losses *l, d
 int cmd_train(int argc, char **argv) {
     enum {
         O_VGG = 256, O_CDIR, O_SDIR, O_SAVE, O_RESUME, O_INITD, O_INITS, O_LOG, O_MAXIT, O_SAVEINT,
-        O_BATCH, O_LOAD, O_CROP, O_LR, O_DECAY, O_CW, O_SW, O_PW, O_TAU, O_NUMS, O_NUML, O_SEED, O_ENGINE
+        O_BATCH, O_LOAD, O_CROP, O_LR, O_DECAY, O_CW, O_SW, O_PW, O_TAU, O_NUMS, O_NUML, O_SEED, O_ENGINE,
+        O_FREEZE
     };
     static const struct option longopts[] = {
         {"mode", required_argument, 0, 'm'}, {"vgg", required_argument, 0, O_VGG},
@@ -128,7 +131,7 @@ int cmd_train(int argc, char **argv) {
         {"ccp-weight", required_argument, 0, O_PW}, {"tau", required_argument, 0, O_TAU},
         {"num-s", required_argument, 0, O_NUMS}, {"num-l", required_argument, 0, O_NUML},
         {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, 't'},
-        {"engine", required_argument, 0, O_ENGINE},
+        {"engine", required_argument, 0, O_ENGINE}, {"freeze-decoder", no_argument, 0, O_FREEZE},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     const char *cmd = "train";
@@ -165,6 +168,7 @@ int cmd_train(int argc, char **argv) {
         case O_RESUME: c.resume = 1; break;
         case O_INITD: c.init_decoder = optarg; break;
         case O_INITS: c.init_sct = optarg; break;
+        case O_FREEZE: c.freeze_decoder = 1; break;
         case O_LOG: c.log_file = optarg; break;
 #define INT_OPT(field, lo, hi, name)                                                              \
     if (cli_parse_int(optarg, lo, hi, &ival))                                                     \
@@ -202,6 +206,8 @@ int cmd_train(int argc, char **argv) {
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!c.vgg || !c.n_content_dirs || !c.n_style_dirs || !c.save_dir)
         return cli_usage_error(cmd, "--vgg, --content-dir, --style-dir and --save-dir are required");
+    if (c.freeze_decoder && !c.init_decoder && !c.resume)
+        return cli_usage_error(cmd, "--freeze-decoder needs --init-decoder (a frozen random decoder learns nothing)");
     if (c.crop_size > c.load_size)
         return cli_usage_error(cmd, "--crop-size %d is larger than --load-size %d", c.crop_size, c.load_size);
     const int mult = c.mode == CCPL_MODE_ART ? 8 : 4;

@@ -342,9 +342,10 @@ static ccpl_status save_all(trainer *t, long iter, ccpl_error *err) {
     snprintf(path, sizeof path, "%s/resume.txt", c->save_dir);
     ccpl__atomic_file af;
     if ((st = ccpl__atomic_open(&af, path, err)) != CCPL_OK) return st;
-    fprintf(af.fp, "ccpl-train-state 1\nmode %s\niteration %ld\nseed %llu\nbatch %d\ncrop %d\n",
+    fprintf(af.fp, "ccpl-train-state 1\nmode %s\niteration %ld\nseed %llu\nbatch %d\ncrop %d\n"
+                   "load %d\nfreeze-decoder %d\n",
             c->mode == CCPL_MODE_ART ? "art" : "photo", iter, (unsigned long long)c->seed, c->batch,
-            c->crop_size);
+            c->crop_size, c->load_size, c->freeze_decoder);
     return ccpl__atomic_commit(&af, err);
 }
 
@@ -358,13 +359,19 @@ static ccpl_status load_state(trainer *t, long *iter, ccpl_error *err) {
     if (!f) return ccpl__fail(err, CCPL_E_IO, "%s: %s", path, strerror(errno));
     int ok = fscanf(f, "ccpl-train-state 1 mode %15s iteration %ld seed %llu batch %d crop %d", mode,
                     iter, &seed, &batch, &crop) == 5;
+    /* written since 2026-11-30; older states have neither line and resume
+       with whatever load size is given, the decoder trainable */
+    int load = c->load_size, frozen = 0;
+    if (ok && fscanf(f, " load %d", &load) == 1 && fscanf(f, " freeze-decoder %d", &frozen) != 1) ok = 0;
     fclose(f);
     if (!ok) return ccpl__fail(err, CCPL_E_FORMAT, "%s: not a ccpl training state", path);
     if (strcmp(mode, c->mode == CCPL_MODE_ART ? "art" : "photo") || seed != c->seed ||
-        batch != c->batch || crop != c->crop_size)
+        batch != c->batch || crop != c->crop_size || load != c->load_size ||
+        frozen != c->freeze_decoder)
         return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
-                          "%s: saved with mode %s, seed %llu, batch %d, crop %d: resume with the same", path,
-                          mode, seed, batch, crop);
+                          "%s: saved with mode %s, seed %llu, batch %d, crop %d, load size %d%s: resume "
+                          "with the same", path, mode, seed, batch, crop, load,
+                          frozen ? ", --freeze-decoder" : "");
     snprintf(path, sizeof path, "%s/state.pth", c->save_dir);
     ccpl__checkpoint ck;
     ccpl_status st = ccpl__checkpoint_load(path, NULL, NULL, &ck, err);
@@ -598,7 +605,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
             const ccpl__conv *cv = &full_dec.ops[i].conv;
             char wn[24], bn[24];
             snprintf(wn, sizeof wn, "%d.weight", cv->key), snprintf(bn, sizeof bn, "%d.bias", cv->key);
-            const int trainable = mode == CCPL_MODE_ART || cv->key >= 11;
+            const int trainable = !c->freeze_decoder && (mode == CCPL_MODE_ART || cv->key >= 11);
             add_pair(&t, 0, wn, bn, 4, cv->cout, cv->cin, cv->k, cv->k, trainable, 1);
         }
     add_conv_params(&t, 1, "cnet.", &m->sct.cnet, 1);

@@ -20,6 +20,8 @@ typedef struct ccpl__train_config {
     const char *init_decoder;   /* official layout, or the relu3_1 feature invertor (photo) */
     const char *init_sct;
     int resume;                 /* continue from save_dir's resume state */
+    int freeze_decoder;         /* 0; 1: the decoder keeps its starting values (only SCT and
+                                   the CCPL heads train; the decoder still passes gradients) */
     long max_iter;              /* 160000 */
     int batch;                  /* 8 */
     int load_size, crop_size;   /* 512, 256 */
