@@ -2,8 +2,10 @@
  * ops/conv2d_direct for few outputs) against the reference im2col
  * convolution on odd and even sides, both paddings, ReLU, several bands, 1
  * and 2 threads. Tolerance: relative 2e-6 of the largest output (float
- * rounding of two different summation orders). */
+ * rounding of two different summation orders). F(4x4,3x3) runs on each
+ * product kernel against a float64 direct convolution. */
 #include <stdint.h>
+#include <string.h>
 
 #include "ops/conv2d.h"
 #include "ops/conv2d_direct.h"
@@ -102,18 +104,9 @@ static int src_index(int p, int n, ccpl__pad_mode mode) {
     return p < 0 ? -p : 2 * n - 2 - p;
 }
 
-static void vs_float64(int C, int OC, int H, int W, ccpl__pad_mode mode, int threads) {
-    const size_t nx = (size_t)C * H * W, nw = (size_t)OC * C * 9, ny = (size_t)OC * H * W;
-    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc(OC * sizeof *b);
-    float *y2 = malloc(ny * sizeof *y2), *y4 = malloc(ny * sizeof *y4);
-    double *yd = malloc(ny * sizeof *yd);
-    float *U2 = malloc(ccpl__winograd_weight_floats(OC, C) * sizeof *U2);
-    float *U4 = malloc(ccpl__winograd4_weight_floats(OC, C) * sizeof *U4);
-    float *s2 = malloc(ccpl__winograd_scratch_floats(C, OC, H, W, threads) * sizeof *s2);
-    float *s4 = malloc(ccpl__winograd4_scratch_floats(C, OC, H, W, threads) * sizeof *s4);
-    for (size_t i = 0; i < nx; i++) x[i] = frand();
-    for (size_t i = 0; i < nw; i++) w[i] = frand() * 0.2f;
-    for (int i = 0; i < OC; i++) b[i] = frand() * 0.1f;
+/* yd (OC,H,W) = the float64 direct convolution of x (C,H,W) with w, b. */
+static void direct64(double *yd, const float *x, const float *w, const float *b, int C, int H, int W,
+                     int OC, ccpl__pad_mode mode) {
     for (int o = 0; o < OC; o++)
         for (int i = 0; i < H; i++)
             for (int j = 0; j < W; j++) {
@@ -127,6 +120,21 @@ static void vs_float64(int C, int OC, int H, int W, ccpl__pad_mode mode, int thr
                         }
                 yd[((size_t)o * H + i) * W + j] = a;
             }
+}
+
+static void vs_float64(int C, int OC, int H, int W, ccpl__pad_mode mode, int threads) {
+    const size_t nx = (size_t)C * H * W, nw = (size_t)OC * C * 9, ny = (size_t)OC * H * W;
+    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc(OC * sizeof *b);
+    float *y2 = malloc(ny * sizeof *y2), *y4 = malloc(ny * sizeof *y4);
+    double *yd = malloc(ny * sizeof *yd);
+    float *U2 = malloc(ccpl__winograd_weight_floats(OC, C) * sizeof *U2);
+    float *U4 = malloc(ccpl__winograd4_weight_floats(OC, C) * sizeof *U4);
+    float *s2 = malloc(ccpl__winograd_scratch_floats(C, OC, H, W, threads) * sizeof *s2);
+    float *s4 = malloc(ccpl__winograd4_scratch_floats(C, OC, H, W, threads) * sizeof *s4);
+    for (size_t i = 0; i < nx; i++) x[i] = frand();
+    for (size_t i = 0; i < nw; i++) w[i] = frand() * 0.2f;
+    for (int i = 0; i < OC; i++) b[i] = frand() * 0.1f;
+    direct64(yd, x, w, b, C, H, W, OC, mode);
     ccpl__winograd_weight_transform(U2, w, OC, C);
     ccpl__winograd4_weight_transform(U4, w, OC, C);
     for (size_t i = 0; i < ny; i++) y2[i] = y4[i] = NAN;
@@ -147,6 +155,67 @@ static void vs_float64(int C, int OC, int H, int W, ccpl__pad_mode mode, int thr
           "C=%d OC=%d %dx%d: every output written %d, F(2x2) %.3g (bound 2e-6), F(4x4) %.3g (bound 5e-5)",
           C, OC, W, H, finite, e2, e4);
     free(x), free(w), free(b), free(y2), free(y4), free(yd), free(U2), free(U4), free(s2), free(s4);
+}
+
+/* F(4x4) on each product kernel of ops/wino_gemm (the portable one, and
+ * AVX2+FMA where the processor has it; a kernel that cannot run here is
+ * reported as not run, loudly) against the float64 direct convolution, with
+ * the bound above; sizes where OC is not a multiple of the kernels' 6 rows,
+ * the tiles of a band not a multiple of their 16 columns, and several bands.
+ * The default kernel must give the very results of the one it stands for,
+ * bit for bit, at 1 and at 2 threads (bands are independent). */
+static int kernels_not_run;
+
+static void kernels_vs_float64(int C, int OC, int H, int W, ccpl__pad_mode mode, int relu) {
+    static const ccpl__wg_kernel K[] = {CCPL__WG_PORTABLE, CCPL__WG_AVX2};
+    const size_t nx = (size_t)C * H * W, nw = (size_t)OC * C * 9, ny = (size_t)OC * H * W;
+    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc(OC * sizeof *b);
+    float *y = malloc(ny * sizeof *y), *ya = malloc(ny * sizeof *ya);
+    double *yd = malloc(ny * sizeof *yd);
+    float *U = malloc(ccpl__winograd4_weight_floats(OC, C) * sizeof *U);
+    float *s = malloc(ccpl__winograd4_scratch_floats(C, OC, H, W, 2) * sizeof *s);
+    for (size_t i = 0; i < nx; i++) x[i] = frand();
+    for (size_t i = 0; i < nw; i++) w[i] = frand() * 0.2f;
+    for (int i = 0; i < OC; i++) b[i] = frand() * 0.1f;
+    direct64(yd, x, w, b, C, H, W, OC, mode);
+    if (relu)
+        for (size_t i = 0; i < ny; i++) yd[i] = yd[i] > 0 ? yd[i] : 0;
+    ccpl__winograd4_weight_transform(U, w, OC, C);
+    const ccpl__wg_kernel def = ccpl__wg_resolve(CCPL__WG_AUTO);
+    for (size_t k = 0; k < sizeof K / sizeof K[0]; k++) {
+        if (!ccpl__wg_available(K[k])) {
+            printf("NOT RUN: the %s kernel (this processor lacks it) C=%d OC=%d %dx%d\n",
+                   ccpl__wg_name(K[k]), C, OC, W, H);
+            kernels_not_run++;
+            continue;
+        }
+        for (int threads = 1; threads <= 2; threads++) {
+            for (size_t i = 0; i < ny; i++) y[i] = NAN;
+            ccpl__winograd4_forward_with(K[k], y, x, U, b, C, H, W, OC, mode, relu, s, threads);
+            double mx = 0, e = 0;
+            int finite = 1;
+            for (size_t i = 0; i < ny; i++) {
+                if (!isfinite(y[i])) finite = 0;
+                mx = fmax(mx, fabs(yd[i]));
+                e = fmax(e, fabs(y[i] - yd[i]));
+            }
+            e /= mx;
+            printf("F(4x4) %-8s C=%-3d OC=%-3d %3dx%-3d %-7s relu=%d threads=%d  vs float64 %.2e\n",
+                   ccpl__wg_name(K[k]), C, OC, W, H, mode == CCPL__PAD_REFLECT ? "reflect" : "zero",
+                   relu, threads, e);
+            CHECK(finite && e < 5e-5,
+                  "F(4x4) %s kernel C=%d OC=%d %dx%d relu=%d threads=%d: every output written %d, "
+                  "%.3g (bound 5e-5)",
+                  ccpl__wg_name(K[k]), C, OC, W, H, relu, threads, finite, e);
+            if (K[k] != def) continue;
+            for (size_t i = 0; i < ny; i++) ya[i] = NAN;
+            ccpl__winograd4_forward(ya, x, U, b, C, H, W, OC, mode, relu, s, 3 - threads);
+            CHECK(memcmp(y, ya, ny * sizeof *y) == 0,
+                  "F(4x4) default kernel at %d threads = the %s kernel at %d, bit for bit (C=%d OC=%d %dx%d)",
+                  3 - threads, ccpl__wg_name(K[k]), threads, C, OC, W, H);
+        }
+    }
+    free(x), free(w), free(b), free(y), free(ya), free(yd), free(U), free(s);
 }
 
 /* The F(4x4) input gradient against im2col's (both accumulate). */
@@ -185,6 +254,19 @@ int main(void) {
         one_backward4(16, 24, 7, 9, CCPL__PAD_REFLECT, 1);
         one_backward4(33, 17, 12, 5, CCPL__PAD_ZERO, 2);
         one_backward4(24, 16, 2, 3, CCPL__PAD_REFLECT, 1);
+        /* C, OC, H, W: OC = 1, 5, 7, 13 (one partial block of 6 rows, or
+           whole ones plus one), tiles per band 1, 3, 10, 19 (partial panels
+           of 16), C = 1, 3, 17, 40; the 210-row cases span two bands */
+        static const int k[][4] = {{1, 1, 3, 5},    {3, 7, 9, 11},   {17, 13, 13, 37},
+                                   {40, 5, 6, 75},  {17, 13, 210, 75}, {3, 12, 450, 70},
+                                   {1, 6, 2, 2},    {64, 64, 16, 16}};
+        for (int i = 0; i < 8; i++)
+            for (int m = 0; m < 2; m++)
+                kernels_vs_float64(k[i][0], k[i][1], k[i][2], k[i][3],
+                                   m ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO, (i + m) & 1);
+        if (kernels_not_run)
+            printf("NOTE: %d F(4x4) kernel runs NOT RUN on this processor (see the lines above)\n",
+                   kernels_not_run);
     }
     CHECK(ccpl__winograd_suits(64, 64, 3, 1) && !ccpl__winograd_suits(3, 64, 3, 1) &&
               !ccpl__winograd_suits(64, 64, 1, 0),

@@ -10,11 +10,15 @@
  *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
  * The sum over input channels of the element-wise products is, for each of
  * the 36 positions e, a matrix product M[e] (OC, tiles) = U[e] (OC, C) .
- * V[e] (C, tiles): 36 sgemm calls per band of tile rows. */
+ * V[e] (C, tiles): 36 products per band of tile rows, on ops/wino_gemm's
+ * kernels. U is stored packed for them at weight-transform time (blocks of
+ * MR output channels, [C][MR]), and the input transform writes V straight
+ * into their panels of NR tiles ([C][NR]), so nothing is re-packed. */
 #include "ops/conv2d_winograd4.h"
 
-#include <cblas.h>
 #include <string.h>
+
+#include "ops/wino_gemm.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -22,7 +26,13 @@
 /* Target floats of V + M per band, per thread (4 MiB), as F(2x2,3x3)'s. */
 #define W4_BAND_TARGET ((size_t)1 << 20)
 
-size_t ccpl__winograd4_weight_floats(int OC, int C) { return (size_t)36 * OC * C; }
+#define MR CCPL__WG_MR
+#define NR CCPL__WG_NR
+
+/* floats of one U[e]: OC rounded up to whole blocks of MR */
+static size_t u_plane(int OC, int C) { return ccpl__wg_roundup((size_t)OC, MR) * (size_t)C; }
+
+size_t ccpl__winograd4_weight_floats(int OC, int C) { return (size_t)36 * u_plane(OC, C); }
 
 void ccpl__winograd4_weight_transform(float *U, const float *w, int OC, int C) {
     static const double G[6][3] = {{1.0 / 4, 0, 0},
@@ -31,7 +41,12 @@ void ccpl__winograd4_weight_transform(float *U, const float *w, int OC, int C) {
                                    {1.0 / 24, 1.0 / 12, 1.0 / 6},
                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                    {0, 0, 1}};
-    const size_t plane = (size_t)OC * C;
+    const size_t plane = u_plane(OC, C);
+    /* U[e] block oc / MR, row c, column oc % MR; the rows past OC are zero */
+    for (int e = 0; e < 36; e++)
+        for (int oc = OC; oc < (int)ccpl__wg_roundup((size_t)OC, MR); oc++)
+            for (int c = 0; c < C; c++)
+                U[(size_t)e * plane + (size_t)(oc / MR) * MR * C + (size_t)c * MR + oc % MR] = 0.0f;
     for (int oc = 0; oc < OC; oc++)
         for (int c = 0; c < C; c++) {
             const float *g = w + ((size_t)oc * C + c) * 9;
@@ -41,7 +56,8 @@ void ccpl__winograd4_weight_transform(float *U, const float *w, int OC, int C) {
                     t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
             for (int i = 0; i < 6; i++) /* (G g) G^T */
                 for (int j = 0; j < 6; j++)
-                    U[(size_t)(i * 6 + j) * plane + (size_t)oc * C + c] =
+                    U[(size_t)(i * 6 + j) * plane + (size_t)(oc / MR) * MR * C + (size_t)c * MR +
+                      oc % MR] =
                         (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
         }
 }
@@ -57,10 +73,12 @@ static int band_rows(int C, int OC, int TW, int TH) {
 /* padded row width: columns -1 .. 4 TW + 4 */
 static size_t padded_w(int W) { return (size_t)4 * ((W + 3) / 4) + 2; }
 
+/* V (36, panels of NR tiles, C, NR), M (36, OC, tiles rounded up to NR),
+ * 12 rows, the output transform's (40, tiles) */
 static size_t thread_floats(int C, int OC, int H, int W) {
     const int TH = (H + 3) / 4, TW = (W + 3) / 4;
-    const size_t tb = (size_t)band_rows(C, OC, TW, TH) * TW;
-    return (size_t)36 * (size_t)(C + OC) * tb + 12 * padded_w(W) + (size_t)40 * tb;
+    const size_t tb = (size_t)band_rows(C, OC, TW, TH) * TW, tbp = ccpl__wg_roundup(tb, NR);
+    return (size_t)36 * (size_t)(C + OC) * tbp + 12 * padded_w(W) + (size_t)40 * tb;
 }
 
 size_t ccpl__winograd4_scratch_floats(int C, int OC, int H, int W, int n_threads) {
@@ -95,18 +113,24 @@ static void load_row(float *restrict row, const float *x, int p, int H, int W, s
 }
 
 /* One band: tile rows tr0 .. tr0+nr-1. */
-static void band(float *out, const float *inp, const float *U, const float *b, int C, int H, int W,
-                 int OC, ccpl__pad_mode pad_mode, int relu, int tr0, int nr, float *V, float *M,
-                 float *r) {
+static void band(ccpl__wg_kernel kern, float *out, const float *inp, const float *U, const float *b,
+                 int C, int H, int W, int OC, ccpl__pad_mode pad_mode, int relu, int tr0, int nr,
+                 float *V, float *M, float *r) {
     const int TW = (W + 3) / 4;
     const size_t Wp = padded_w(W);
-    const int tb = nr * TW;
-    const size_t plane_in = (size_t)H * W, plane_w = (size_t)OC * C;
-    const size_t vs = (size_t)C * tb, ms = (size_t)OC * tb; /* strides of e */
+    const int tb = nr * TW, np = (tb + NR - 1) / NR;
+    const size_t ldm = (size_t)np * NR; /* M's row stride */
+    const size_t plane_in = (size_t)H * W, plane_w = u_plane(OC, C);
+    const size_t vs = (size_t)C * ldm, ms = (size_t)OC * ldm; /* strides of e */
     float *rows = r, *t = r + 6 * Wp;                       /* 6 input rows, 6 combined rows */
     float *a = r + 12 * Wp, *y = a + (size_t)24 * tb;       /* output: (4,6,tb), (4,4,tb) */
 
-    /* V[e][c][tile] = (B^T d B)[e] */
+    /* V[e][tile / NR][c][tile % NR] = (B^T d B)[e]; the last panel's tiles
+       past tb are zero (their products are computed, never read) */
+    if (tb % NR)
+        for (size_t ec = 0; ec < (size_t)36 * C; ec++)
+            memset(V + (ec / C) * vs + (size_t)(np - 1) * NR * C + (ec % C) * NR + tb % NR, 0,
+                   sizeof(float) * (size_t)(NR - tb % NR));
     for (int c = 0; c < C; c++) {
         const float *x = inp + (size_t)c * plane_in;
         for (int ty = 0; ty < nr; ty++) {
@@ -126,15 +150,22 @@ static void band(float *out, const float *inp, const float *U, const float *b, i
             }
             for (int k = 0; k < 6; k++) { /* (B^T d) B, along the rows */
                 const float *tk = t + k * Wp;
-                float *v = V + (size_t)(6 * k) * vs + (size_t)c * tb + (size_t)ty * TW;
-                for (int tx = 0; tx < TW; tx++) {
-                    const float *d = tk + 4 * tx;
-                    v[tx] = 4 * d[0] - 5 * d[2] + d[4];
-                    v[vs + tx] = -4 * (d[1] + d[2]) + d[3] + d[4];
-                    v[2 * vs + tx] = 4 * (d[1] - d[2]) - d[3] + d[4];
-                    v[3 * vs + tx] = 2 * (d[3] - d[1]) - d[2] + d[4];
-                    v[4 * vs + tx] = 2 * (d[1] - d[3]) - d[2] + d[4];
-                    v[5 * vs + tx] = 4 * d[1] - 5 * d[3] + d[5];
+                /* runs of tiles that share a panel */
+                for (int tx0 = 0, n; tx0 < TW; tx0 += n) {
+                    const int tile = ty * TW + tx0;
+                    n = NR - tile % NR < TW - tx0 ? NR - tile % NR : TW - tx0;
+                    float *v = V + (size_t)(6 * k) * vs + (size_t)(tile / NR) * NR * C +
+                               (size_t)c * NR + tile % NR;
+                    const float *d0 = tk + 4 * tx0;
+                    for (int tx = 0; tx < n; tx++) {
+                        const float *d = d0 + 4 * tx;
+                        v[tx] = 4 * d[0] - 5 * d[2] + d[4];
+                        v[vs + tx] = -4 * (d[1] + d[2]) + d[3] + d[4];
+                        v[2 * vs + tx] = 4 * (d[1] - d[2]) - d[3] + d[4];
+                        v[3 * vs + tx] = 2 * (d[3] - d[1]) - d[2] + d[4];
+                        v[4 * vs + tx] = 2 * (d[1] - d[3]) - d[2] + d[4];
+                        v[5 * vs + tx] = 4 * d[1] - 5 * d[3] + d[5];
+                    }
                 }
             }
         }
@@ -142,14 +173,13 @@ static void band(float *out, const float *inp, const float *U, const float *b, i
 
     /* M[e] (OC, tb) = U[e] (OC, C) . V[e] (C, tb) */
     for (int e = 0; e < 36; e++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, tb, C, 1.0f,
-                    U + (size_t)e * plane_w, C, V + (size_t)e * vs, tb, 0.0f, M + (size_t)e * ms,
-                    tb);
+        ccpl__wg_gemm(kern, M + (size_t)e * ms, ldm, U + (size_t)e * plane_w, V + (size_t)e * vs, OC,
+                      C, np);
 
     /* Y = A^T m A + b, ReLU, into the image */
     for (int oc = 0; oc < OC; oc++) {
         const float bias = b ? b[oc] : 0.0f;
-        const float *mo = M + (size_t)oc * tb;
+        const float *mo = M + (size_t)oc * ldm;
         for (int l = 0; l < 6; l++) { /* a[rr][l] = (A^T m)[rr][l], down k */
             const float *m0 = mo + (size_t)l * ms, *m1 = m0 + 6 * ms, *m2 = m0 + 12 * ms,
                         *m3 = m0 + 18 * ms, *m4 = m0 + 24 * ms, *m5 = m0 + 30 * ms;
@@ -201,22 +231,22 @@ static void band(float *out, const float *inp, const float *U, const float *b, i
     }
 }
 
-void ccpl__winograd4_forward(float *out, const float *inp, const float *U, const float *b, int C,
-                             int H, int W, int OC, ccpl__pad_mode pad_mode, int relu,
-                             float *scratch, int n_threads) {
+void ccpl__winograd4_forward_with(ccpl__wg_kernel kernel, float *out, const float *inp,
+                                  const float *U, const float *b, int C, int H, int W, int OC,
+                                  ccpl__pad_mode pad_mode, int relu, float *scratch, int n_threads) {
     const int TH = (H + 3) / 4, TW = (W + 3) / 4;
     const int nb = band_rows(C, OC, TW, TH), n_bands = (TH + nb - 1) / nb;
-    /* threads as in ccpl__winograd_forward: bands in parallel only under
-       OpenBLAS's OpenMP build (serial sgemm inside a region) */
-    const int nt = n_threads > 1 && openblas_get_parallel() == 2 ? n_threads : 1;
+    const ccpl__wg_kernel kern = ccpl__wg_resolve(kernel);
+    /* bands in parallel, each on one thread (the products are ours, serial) */
+    const int nt = n_threads > 1 && n_bands > 1 ? n_threads : 1;
     const size_t per_thread = thread_floats(C, OC, H, W);
-    const size_t tbm = (size_t)nb * TW;
-    const size_t vm = (size_t)36 * C * tbm, mm = (size_t)36 * OC * tbm;
+    const size_t tbp = ccpl__wg_roundup((size_t)nb * TW, NR);
+    const size_t vm = (size_t)36 * C * tbp, mm = (size_t)36 * OC * tbp;
     if (nt == 1) {
         for (int k = 0; k < n_bands; k++) {
             const int tr0 = k * nb;
-            band(out, inp, U, b, C, H, W, OC, pad_mode, relu, tr0, tr0 + nb <= TH ? nb : TH - tr0,
-                 scratch, scratch + vm, scratch + vm + mm);
+            band(kern, out, inp, U, b, C, H, W, OC, pad_mode, relu, tr0,
+                 tr0 + nb <= TH ? nb : TH - tr0, scratch, scratch + vm, scratch + vm + mm);
         }
         return;
     }
@@ -228,8 +258,15 @@ void ccpl__winograd4_forward(float *out, const float *inp, const float *U, const
         float *V = scratch;
 #endif
         const int tr0 = k * nb;
-        band(out, inp, U, b, C, H, W, OC, pad_mode, relu, tr0, tr0 + nb <= TH ? nb : TH - tr0, V,
-             V + vm, V + vm + mm);
+        band(kern, out, inp, U, b, C, H, W, OC, pad_mode, relu, tr0,
+             tr0 + nb <= TH ? nb : TH - tr0, V, V + vm, V + vm + mm);
     }
     (void)per_thread;
+}
+
+void ccpl__winograd4_forward(float *out, const float *inp, const float *U, const float *b, int C,
+                             int H, int W, int OC, ccpl__pad_mode pad_mode, int relu,
+                             float *scratch, int n_threads) {
+    ccpl__winograd4_forward_with(CCPL__WG_AUTO, out, inp, U, b, C, H, W, OC, pad_mode, relu, scratch,
+                                 n_threads);
 }

@@ -12,12 +12,14 @@
 #include <stddef.h>
 
 #include "ops/conv2d.h"
+#include "ops/wino_gemm.h"
 
-/* Floats of the transformed weights U (36, OC, C). */
+/* Floats of the transformed weights U: for each of the 36 positions,
+ * ceil(OC/6) blocks of (C, 6), packed for ops/wino_gemm.h. */
 size_t ccpl__winograd4_weight_floats(int OC, int C);
 
-/* U (36, OC, C) = G w G^T for every (oc, c); w (OC, C, 3, 3). Computed in
- * double, rounded once. */
+/* U = G w G^T for every (oc, c), packed as above (the rows past OC zero);
+ * w (OC, C, 3, 3). Computed in double, rounded once. */
 void ccpl__winograd4_weight_transform(float *U, const float *w, int OC, int C);
 
 /* Floats of scratch ccpl__winograd4_forward needs for a (C,H,W) -> OC
@@ -31,5 +33,12 @@ size_t ccpl__winograd4_scratch_floats(int C, int OC, int H, int W, int n_threads
 void ccpl__winograd4_forward(float *out, const float *inp, const float *U, const float *b, int C,
                              int H, int W, int OC, ccpl__pad_mode pad_mode, int relu,
                              float *scratch, int n_threads);
+
+/* The same with the products on a given kernel (CCPL__WG_AUTO: the one
+ * ccpl__winograd4_forward takes; any other must be ccpl__wg_available).
+ * For tests and benchmarks. */
+void ccpl__winograd4_forward_with(ccpl__wg_kernel kernel, float *out, const float *inp,
+                                  const float *U, const float *b, int C, int H, int W, int OC,
+                                  ccpl__pad_mode pad_mode, int relu, float *scratch, int n_threads);
 
 #endif
