@@ -112,10 +112,74 @@ static void load_row(float *restrict row, const float *x, int p, int H, int W, s
     }
 }
 
-/* One band: tile rows tr0 .. tr0+nr-1. */
-static void band(ccpl__wg_kernel kern, float *out, const float *inp, const float *U, const float *b,
-                 int C, int H, int W, int OC, ccpl__pad_mode pad_mode, int relu, int tr0, int nr,
-                 float *V, float *M, float *r) {
+/* The transforms' loops, each on restrict pointers: written inline on
+ * plain pointers into shared buffers, gcc 12 vectorised none of them
+ * (-fopt-info-vec: "couldn't vectorize loop"), and the scalar transforms
+ * were 37 % of a one-thread run, as much as the products. */
+#define W4_INLINE static inline __attribute__((always_inline))
+
+/* B^T d, down the columns of six padded rows */
+W4_INLINE void cols_in(float *restrict t0, float *restrict t1, float *restrict t2,
+                       float *restrict t3, float *restrict t4, float *restrict t5,
+                       const float *restrict r0, const float *restrict r1,
+                       const float *restrict r2, const float *restrict r3,
+                       const float *restrict r4, const float *restrict r5, size_t n) {
+    for (size_t q = 0; q < n; q++) {
+        t0[q] = 4 * r0[q] - 5 * r2[q] + r4[q];
+        t1[q] = -4 * (r1[q] + r2[q]) + r3[q] + r4[q];
+        t2[q] = 4 * (r1[q] - r2[q]) - r3[q] + r4[q];
+        t3[q] = 2 * (r3[q] - r1[q]) - r2[q] + r4[q];
+        t4[q] = 2 * (r1[q] - r3[q]) - r2[q] + r4[q];
+        t5[q] = 4 * r1[q] - 5 * r3[q] + r5[q];
+    }
+}
+
+/* (B^T d) B along a combined row: tile tx reads d[4 tx .. 4 tx + 5] */
+W4_INLINE void row_in(float *restrict v0, float *restrict v1, float *restrict v2,
+                      float *restrict v3, float *restrict v4, float *restrict v5,
+                      const float *restrict d, int n) {
+    for (int tx = 0; tx < n; tx++, d += 4) {
+        v0[tx] = 4 * d[0] - 5 * d[2] + d[4];
+        v1[tx] = -4 * (d[1] + d[2]) + d[3] + d[4];
+        v2[tx] = 4 * (d[1] - d[2]) - d[3] + d[4];
+        v3[tx] = 2 * (d[3] - d[1]) - d[2] + d[4];
+        v4[tx] = 2 * (d[1] - d[3]) - d[2] + d[4];
+        v5[tx] = 4 * d[1] - 5 * d[3] + d[5];
+    }
+}
+
+/* A^T m (one direction of the output transform) plus bias */
+W4_INLINE void out_4of6(float *restrict o0, float *restrict o1, float *restrict o2,
+                        float *restrict o3, const float *restrict m0, const float *restrict m1,
+                        const float *restrict m2, const float *restrict m3,
+                        const float *restrict m4, const float *restrict m5, float bias, int n) {
+    for (int q = 0; q < n; q++) {
+        const float s12 = m1[q] + m2[q], d12 = m1[q] - m2[q];
+        const float s34 = m3[q] + m4[q], d34 = m3[q] - m4[q];
+        o0[q] = m0[q] + s12 + s34 + bias;
+        o1[q] = d12 + 2 * d34 + bias;
+        o2[q] = s12 + 4 * s34 + bias;
+        o3[q] = d12 + 8 * d34 + m5[q] + bias;
+    }
+}
+
+/* row[4 tx + cc] = y_cc[tx] */
+W4_INLINE void interleave4(float *restrict row, const float *restrict y0,
+                           const float *restrict y1, const float *restrict y2,
+                           const float *restrict y3, int n) {
+    for (int tx = 0; tx < n; tx++) {
+        row[4 * tx] = y0[tx];
+        row[4 * tx + 1] = y1[tx];
+        row[4 * tx + 2] = y2[tx];
+        row[4 * tx + 3] = y3[tx];
+    }
+}
+
+/* One band: tile rows tr0 .. tr0+nr-1. Compiled twice (band_generic,
+ * band_avx2): the transforms vectorise twice as wide with AVX2. */
+W4_INLINE void band_body(ccpl__wg_kernel kern, float *out, const float *inp, const float *U,
+                         const float *b, int C, int H, int W, int OC, ccpl__pad_mode pad_mode,
+                         int relu, int tr0, int nr, float *V, float *M, float *r) {
     const int TW = (W + 3) / 4;
     const size_t Wp = padded_w(W);
     const int tb = nr * TW, np = (tb + NR - 1) / NR;
@@ -136,18 +200,8 @@ static void band(ccpl__wg_kernel kern, float *out, const float *inp, const float
         for (int ty = 0; ty < nr; ty++) {
             const int p0 = 4 * (tr0 + ty) - 1;
             for (int i = 0; i < 6; i++) load_row(rows + i * Wp, x, p0 + i, H, W, Wp, pad_mode);
-            const float *r0 = rows, *r1 = rows + Wp, *r2 = rows + 2 * Wp, *r3 = rows + 3 * Wp,
-                        *r4 = rows + 4 * Wp, *r5 = rows + 5 * Wp;
-            float *t0 = t, *t1 = t + Wp, *t2 = t + 2 * Wp, *t3 = t + 3 * Wp, *t4 = t + 4 * Wp,
-                  *t5 = t + 5 * Wp;
-            for (size_t q = 0; q < Wp; q++) { /* B^T d, down the columns */
-                t0[q] = 4 * r0[q] - 5 * r2[q] + r4[q];
-                t1[q] = -4 * (r1[q] + r2[q]) + r3[q] + r4[q];
-                t2[q] = 4 * (r1[q] - r2[q]) - r3[q] + r4[q];
-                t3[q] = 2 * (r3[q] - r1[q]) - r2[q] + r4[q];
-                t4[q] = 2 * (r1[q] - r3[q]) - r2[q] + r4[q];
-                t5[q] = 4 * r1[q] - 5 * r3[q] + r5[q];
-            }
+            cols_in(t, t + Wp, t + 2 * Wp, t + 3 * Wp, t + 4 * Wp, t + 5 * Wp, rows, rows + Wp,
+                    rows + 2 * Wp, rows + 3 * Wp, rows + 4 * Wp, rows + 5 * Wp, Wp);
             for (int k = 0; k < 6; k++) { /* (B^T d) B, along the rows */
                 const float *tk = t + k * Wp;
                 /* runs of tiles that share a panel */
@@ -156,16 +210,8 @@ static void band(ccpl__wg_kernel kern, float *out, const float *inp, const float
                     n = NR - tile % NR < TW - tx0 ? NR - tile % NR : TW - tx0;
                     float *v = V + (size_t)(6 * k) * vs + (size_t)(tile / NR) * NR * C +
                                (size_t)c * NR + tile % NR;
-                    const float *d0 = tk + 4 * tx0;
-                    for (int tx = 0; tx < n; tx++) {
-                        const float *d = d0 + 4 * tx;
-                        v[tx] = 4 * d[0] - 5 * d[2] + d[4];
-                        v[vs + tx] = -4 * (d[1] + d[2]) + d[3] + d[4];
-                        v[2 * vs + tx] = 4 * (d[1] - d[2]) - d[3] + d[4];
-                        v[3 * vs + tx] = 2 * (d[3] - d[1]) - d[2] + d[4];
-                        v[4 * vs + tx] = 2 * (d[1] - d[3]) - d[2] + d[4];
-                        v[5 * vs + tx] = 4 * d[1] - 5 * d[3] + d[5];
-                    }
+                    row_in(v, v + vs, v + 2 * vs, v + 3 * vs, v + 4 * vs, v + 5 * vs, tk + 4 * tx0,
+                           n);
                 }
             }
         }
@@ -183,30 +229,16 @@ static void band(ccpl__wg_kernel kern, float *out, const float *inp, const float
         for (int l = 0; l < 6; l++) { /* a[rr][l] = (A^T m)[rr][l], down k */
             const float *m0 = mo + (size_t)l * ms, *m1 = m0 + 6 * ms, *m2 = m0 + 12 * ms,
                         *m3 = m0 + 18 * ms, *m4 = m0 + 24 * ms, *m5 = m0 + 30 * ms;
-            float *a0 = a + (size_t)l * tb, *a1 = a0 + (size_t)6 * tb, *a2 = a0 + (size_t)12 * tb,
-                  *a3 = a0 + (size_t)18 * tb;
-            for (int q = 0; q < tb; q++) {
-                const float s12 = m1[q] + m2[q], d12 = m1[q] - m2[q];
-                const float s34 = m3[q] + m4[q], d34 = m3[q] - m4[q];
-                a0[q] = m0[q] + s12 + s34;
-                a1[q] = d12 + 2 * d34;
-                a2[q] = s12 + 4 * s34;
-                a3[q] = d12 + 8 * d34 + m5[q];
-            }
+            float *a0 = a + (size_t)l * tb;
+            out_4of6(a0, a0 + (size_t)6 * tb, a0 + (size_t)12 * tb, a0 + (size_t)18 * tb, m0, m1,
+                     m2, m3, m4, m5, 0.0f, tb);
         }
         for (int rr = 0; rr < 4; rr++) { /* y[rr][cc] = (a A)[rr][cc], along l */
             const float *n0 = a + (size_t)(6 * rr) * tb, *n1 = n0 + tb, *n2 = n0 + 2 * (size_t)tb,
                         *n3 = n0 + 3 * (size_t)tb, *n4 = n0 + 4 * (size_t)tb, *n5 = n0 + 5 * (size_t)tb;
-            float *y0 = y + (size_t)(4 * rr) * tb, *y1 = y0 + tb, *y2 = y0 + 2 * (size_t)tb,
-                  *y3 = y0 + 3 * (size_t)tb;
-            for (int q = 0; q < tb; q++) {
-                const float s12 = n1[q] + n2[q], d12 = n1[q] - n2[q];
-                const float s34 = n3[q] + n4[q], d34 = n3[q] - n4[q];
-                y0[q] = n0[q] + s12 + s34 + bias;
-                y1[q] = d12 + 2 * d34 + bias;
-                y2[q] = s12 + 4 * s34 + bias;
-                y3[q] = d12 + 8 * d34 + n5[q] + bias;
-            }
+            float *y0 = y + (size_t)(4 * rr) * tb;
+            out_4of6(y0, y0 + tb, y0 + 2 * (size_t)tb, y0 + 3 * (size_t)tb, n0, n1, n2, n3, n4, n5,
+                     bias, tb);
         }
         if (relu)
             for (size_t i = 0; i < (size_t)16 * tb; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
@@ -216,19 +248,35 @@ static void band(ccpl__wg_kernel kern, float *out, const float *inp, const float
                 if (oy >= H) break;
                 float *row = out + (size_t)oc * plane_in + (size_t)oy * W;
                 const float *yr = y + (size_t)(4 * rr) * tb + (size_t)ty * TW;
-                for (int tx = 0; tx < TW; tx++) {
-                    const int ox = 4 * tx;
-                    if (ox + 4 <= W) {
-                        row[ox] = yr[tx];
-                        row[ox + 1] = yr[tb + tx];
-                        row[ox + 2] = yr[2 * (size_t)tb + tx];
-                        row[ox + 3] = yr[3 * (size_t)tb + tx];
-                    } else {
-                        for (int cc = 0; ox + cc < W; cc++) row[ox + cc] = yr[(size_t)cc * tb + tx];
-                    }
-                }
+                const int full = W / 4; /* whole tiles, then a partial one */
+                interleave4(row, yr, yr + tb, yr + 2 * (size_t)tb, yr + 3 * (size_t)tb, full);
+                for (int cc = 0; 4 * full + cc < W; cc++)
+                    row[4 * full + cc] = yr[(size_t)cc * tb + full];
             }
     }
+}
+
+#define BAND_PARAMS                                                                              \
+    ccpl__wg_kernel kern, float *out, const float *inp, const float *U, const float *b, int C,   \
+        int H, int W, int OC, ccpl__pad_mode pad_mode, int relu, int tr0, int nr, float *V,      \
+        float *M, float *r
+#define BAND_ARGS kern, out, inp, U, b, C, H, W, OC, pad_mode, relu, tr0, nr, V, M, r
+
+static void band_generic(BAND_PARAMS) { band_body(BAND_ARGS); }
+
+#ifdef CCPL__WG_X86
+__attribute__((target("avx2,fma"))) static void band_avx2(BAND_PARAMS) { band_body(BAND_ARGS); }
+#endif
+
+/* the AVX2 transforms go with the AVX2 products (same processor check) */
+static void band(BAND_PARAMS) {
+#ifdef CCPL__WG_X86
+    if (kern == CCPL__WG_AVX2) {
+        band_avx2(BAND_ARGS);
+        return;
+    }
+#endif
+    band_generic(BAND_ARGS);
 }
 
 void ccpl__winograd4_forward_with(ccpl__wg_kernel kernel, float *out, const float *inp,
