@@ -74,11 +74,12 @@ static int band_rows(int C, int OC, int TW, int TH) {
 static size_t padded_w(int W) { return (size_t)4 * ((W + 3) / 4) + 2; }
 
 /* V (36, panels of NR tiles, C, NR), M (36, OC, tiles rounded up to NR),
- * 12 rows, the output transform's (40, tiles) */
+ * a zero row and 6 combined rows (7 Wp), the edge columns (96), the output
+ * transform's (40, tiles) */
 static size_t thread_floats(int C, int OC, int H, int W) {
     const int TH = (H + 3) / 4, TW = (W + 3) / 4;
     const size_t tb = (size_t)band_rows(C, OC, TW, TH) * TW, tbp = ccpl__wg_roundup(tb, NR);
-    return (size_t)36 * (size_t)(C + OC) * tbp + 12 * padded_w(W) + (size_t)40 * tb;
+    return (size_t)36 * (size_t)(C + OC) * tbp + 7 * padded_w(W) + 96 + (size_t)40 * tb;
 }
 
 size_t ccpl__winograd4_scratch_floats(int C, int OC, int H, int W, int n_threads) {
@@ -92,24 +93,6 @@ static inline int src1(int p, int n, ccpl__pad_mode mode) {
     if (p >= 0 && p < n) return p;
     if (p > n || p < -1 || mode == CCPL__PAD_ZERO) return -1;
     return p < 0 ? 1 : n - 2;
-}
-
-/* Padded row p of plane x (H,W) into row[0 .. Wp): row[q+1] = x[p][q]. */
-static void load_row(float *restrict row, const float *x, int p, int H, int W, size_t Wp,
-                     ccpl__pad_mode mode) {
-    const int sy = src1(p, H, mode);
-    if (sy < 0) {
-        memset(row, 0, sizeof(float) * Wp);
-        return;
-    }
-    const float *restrict s = x + (size_t)sy * W;
-    memcpy(row + 1, s, sizeof(float) * (size_t)W);
-    const int l = src1(-1, W, mode);
-    row[0] = l >= 0 ? s[l] : 0.0f;
-    for (size_t q = (size_t)W + 1; q < Wp; q++) {
-        const int sx = src1((int)q - 1, W, mode);
-        row[q] = sx >= 0 ? s[sx] : 0.0f;
-    }
 }
 
 /* The transforms' loops, each on restrict pointers: written inline on
@@ -186,8 +169,8 @@ W4_INLINE void band_body(ccpl__wg_kernel kern, float *out, const float *inp, con
     const size_t ldm = (size_t)np * NR; /* M's row stride */
     const size_t plane_in = (size_t)H * W, plane_w = u_plane(OC, C);
     const size_t vs = (size_t)C * ldm, ms = (size_t)OC * ldm; /* strides of e */
-    float *rows = r, *t = r + 6 * Wp;                       /* 6 input rows, 6 combined rows */
-    float *a = r + 12 * Wp, *y = a + (size_t)24 * tb;       /* output: (4,6,tb), (4,4,tb) */
+    float *zero = r, *t = r + Wp, *edge = r + 7 * Wp; /* W zeros, 6 combined rows, 96 */
+    float *a = edge + 96, *y = a + (size_t)24 * tb;  /* output: (4,6,tb), (4,4,tb) */
 
     /* V[e][tile / NR][c][tile % NR] = (B^T d B)[e]; the last panel's tiles
        past tb are zero (their products are computed, never read) */
@@ -195,13 +178,32 @@ W4_INLINE void band_body(ccpl__wg_kernel kern, float *out, const float *inp, con
         for (size_t ec = 0; ec < (size_t)36 * C; ec++)
             memset(V + (ec / C) * vs + (size_t)(np - 1) * NR * C + (ec % C) * NR + tb % NR, 0,
                    sizeof(float) * (size_t)(NR - tb % NR));
+    memset(zero, 0, sizeof(float) * (size_t)W);
     for (int c = 0; c < C; c++) {
         const float *x = inp + (size_t)c * plane_in;
         for (int ty = 0; ty < nr; ty++) {
             const int p0 = 4 * (tr0 + ty) - 1;
-            for (int i = 0; i < 6; i++) load_row(rows + i * Wp, x, p0 + i, H, W, Wp, pad_mode);
-            cols_in(t, t + Wp, t + 2 * Wp, t + 3 * Wp, t + 4 * Wp, t + 5 * Wp, rows, rows + Wp,
-                    rows + 2 * Wp, rows + 3 * Wp, rows + 4 * Wp, rows + 5 * Wp, Wp);
+            /* B^T d down the columns, straight from the image rows for
+               padded columns 1 .. W, from a few gathered values for the
+               others (column 0 and W+1 .. Wp-1, at most five) */
+            const float *src[6];
+            const int ne = (int)Wp - W; /* edge: (6 rows, 8) gathered, then (6, 8) combined */
+            for (int i = 0; i < 6; i++) {
+                const int sy = src1(p0 + i, H, pad_mode);
+                src[i] = sy < 0 ? zero : x + (size_t)sy * W;
+                for (int j = 0; j < ne; j++) {
+                    const int q = j == 0 ? 0 : W + j; /* padded column */
+                    const int sx = src1(q - 1, W, pad_mode);
+                    edge[i * 8 + j] = sy >= 0 && sx >= 0 ? src[i][sx] : 0.0f;
+                }
+            }
+            cols_in(t + 1, t + Wp + 1, t + 2 * Wp + 1, t + 3 * Wp + 1, t + 4 * Wp + 1,
+                    t + 5 * Wp + 1, src[0], src[1], src[2], src[3], src[4], src[5], (size_t)W);
+            float *te = edge + 48;
+            cols_in(te, te + 8, te + 16, te + 24, te + 32, te + 40, edge, edge + 8, edge + 16,
+                    edge + 24, edge + 32, edge + 40, (size_t)ne);
+            for (int k = 0; k < 6; k++)
+                for (int j = 0; j < ne; j++) t[k * Wp + (j == 0 ? 0 : (size_t)W + j)] = te[k * 8 + j];
             for (int k = 0; k < 6; k++) { /* (B^T d) B, along the rows */
                 const float *tk = t + k * Wp;
                 /* runs of tiles that share a panel */
