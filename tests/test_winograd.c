@@ -88,6 +88,48 @@ static void one_backward(int C, int OC, int H, int W, ccpl__pad_mode mode, int t
     free(x), free(w), free(dy), free(ref), free(got), free(Ut), free(s1), free(s2);
 }
 
+/* F(2x2,3x3) on each product kernel of ops/wino_gemm against im2col
+ * (bound 2e-6, as above), at 1 and 2 threads, the two bit-identical. */
+static int kernels2_not_run;
+static void kernels2(int C, int OC, int H, int W, ccpl__pad_mode mode, int relu) {
+    const size_t nx = (size_t)C * H * W, nw = (size_t)OC * C * 9, ny = (size_t)OC * H * W;
+    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc(OC * sizeof *b);
+    float *ref = malloc(ny * sizeof *ref), *y1 = malloc(ny * sizeof *y1), *y2 = malloc(ny * sizeof *y2);
+    float *U = malloc(ccpl__winograd_weight_floats(OC, C) * sizeof *U);
+    float *s1 = malloc((ccpl__conv2d_scratch_floats(C, H, W, 3, 1) + 1) * sizeof *s1);
+    float *s2 = malloc(ccpl__winograd_scratch_floats(C, OC, H, W, 2) * sizeof *s2);
+    for (size_t i = 0; i < nx; i++) x[i] = frand();
+    for (size_t i = 0; i < nw; i++) w[i] = frand() * 0.2f;
+    for (int i = 0; i < OC; i++) b[i] = frand() * 0.1f;
+    ccpl__conv2d_forward(ref, x, w, b, 1, C, H, W, OC, 3, 1, mode, relu, s1, 1);
+    ccpl__winograd_weight_transform(U, w, OC, C);
+    static const ccpl__wg_kernel K[] = {CCPL__WG_PORTABLE, CCPL__WG_AVX2};
+    for (int k = 0; k < 2; k++) {
+        if (!ccpl__wg_available(K[k])) {
+            printf("NOT RUN: F(2x2) on the %s kernel (this processor lacks it) C=%d OC=%d %dx%d\n",
+                   ccpl__wg_name(K[k]), C, OC, W, H);
+            kernels2_not_run++;
+            continue;
+        }
+        for (size_t i = 0; i < ny; i++) y1[i] = y2[i] = NAN;
+        ccpl__winograd_forward_with(K[k], y1, x, U, b, C, H, W, OC, mode, relu, s2, 1);
+        ccpl__winograd_forward_with(K[k], y2, x, U, b, C, H, W, OC, mode, relu, s2, 2);
+        double mx = 0, md = 0;
+        for (size_t i = 0; i < ny; i++) {
+            const double d = fabs((double)y1[i] - ref[i]);
+            if (!(d <= md)) md = d; /* NaN propagates */
+            mx = fmax(mx, fabs(ref[i]));
+        }
+        const double rel = mx > 0 ? md / mx : md;
+        printf("F(2x2) %-8s C=%-3d OC=%-3d %4dx%-4d %-7s relu=%d  rel %.2e\n", ccpl__wg_name(K[k]), C,
+               OC, W, H, mode == CCPL__PAD_REFLECT ? "reflect" : "zero", relu, rel);
+        CHECK(rel < 2e-6, "F(2x2) %s C=%d OC=%d %dx%d: %.3g", ccpl__wg_name(K[k]), C, OC, W, H, rel);
+        CHECK(!memcmp(y1, y2, ny * sizeof *y1), "F(2x2) %s C=%d OC=%d %dx%d: 1 and 2 threads differ",
+              ccpl__wg_name(K[k]), C, OC, W, H);
+    }
+    free(x), free(w), free(b), free(ref), free(y1), free(y2), free(U), free(s1), free(s2);
+}
+
 static void one(int C, int OC, int H, int W, ccpl__pad_mode mode, int relu, int threads) {
     one_kernel(0, C, OC, H, W, mode, relu, threads);
 }
@@ -267,6 +309,19 @@ int main(void) {
         if (kernels_not_run)
             printf("NOTE: %d F(4x4) kernel runs NOT RUN on this processor (see the lines above)\n",
                    kernels_not_run);
+    }
+    {
+        /* C, OC, H, W: OC 16..70 (partial blocks of 6), tiles per band not
+           multiples of 16, several bands (330 rows at 64 channels) */
+        static const int k[][4] = {{16, 16, 5, 7}, {17, 23, 13, 37}, {64, 64, 330, 40},
+                                   {40, 70, 9, 31}, {24, 16, 2, 3}};
+        for (int i = 0; i < 5; i++)
+            for (int m = 0; m < 2; m++)
+                kernels2(k[i][0], k[i][1], k[i][2], k[i][3], m ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO,
+                         (i + m) & 1);
+        if (kernels2_not_run)
+            printf("NOTE: %d F(2x2) kernel runs NOT RUN on this processor (see the lines above)\n",
+                   kernels2_not_run);
     }
     CHECK(ccpl__winograd_suits(64, 64, 3, 1) && !ccpl__winograd_suits(3, 64, 3, 1) &&
               !ccpl__winograd_suits(64, 64, 1, 0),

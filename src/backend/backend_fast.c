@@ -19,8 +19,8 @@
 
 typedef struct fast_prep {
     float *wino;   /* forward Winograd weights: for F(4x4,3x3) 36 (cout, cin) planes packed
-                      for ops/wino_gemm, for F(2x2,3x3) (16, cout, cin); NULL: not Winograd */
-    float *wino_t; /* (16, cin, cout) input-gradient F(2x2,3x3) weights, or NULL */
+                      for ops/wino_gemm, for F(2x2,3x3) 16 such planes; NULL: not Winograd */
+    float *wino_t; /* input-gradient F(2x2,3x3) weights (16 (cin, cout) planes), or NULL */
     int f4;        /* the forward uses F(4x4,3x3) */
     int direct;    /* forward on the direct kernel */
 } fast_prep;
