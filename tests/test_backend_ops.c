@@ -5,8 +5,9 @@
  *
  * Convolutions: 3x3 reflection-padded (with and without the fused ReLU),
  * 1x1 unpadded and one unpadded 3x3; narrow (3) and wide (>= 16) channel
- * counts so that the fast backend takes its Winograd (forward and input
- * gradient) and direct (few outputs) kernels; odd sides; N = 1, 2, 3. Each
+ * counts so that the fast backend takes its Winograd (forward, input and,
+ * in training, weight gradient) and direct (few outputs) kernels; odd
+ * sides; N = 1, 2, 3. Each
  * layer is prepared for training, each pass runs on the backend
  * ccpl__backend_for picks (printed: the log shows which kernel ran), the
  * backwards start from a known non-zero pattern (they accumulate), new
@@ -243,7 +244,7 @@ static const char *fast_kernel(const ccpl__conv *cv, ccpl__conv_pass pass) {
                                                                         : "?";
     if (pass == CCPL__PASS_BACKWARD_DATA)
         return ccpl__winograd_suits(cv->cout, cv->cin, cv->k, cv->pad) ? "winograd" : "?";
-    return "?";
+    return ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad) ? "winograd" : "?";
 }
 
 /* Whether the fast backend must take the pass: prepared is -1 (not
@@ -258,7 +259,8 @@ static int fast_expected(const ccpl__conv *cv, ccpl__conv_pass pass, int prepare
                ccpl__direct_suits(cv->cin, cv->cout, cv->k, cv->pad);
     case CCPL__PASS_BACKWARD_DATA:
         return prepared == 1 && ccpl__winograd_suits(cv->cout, cv->cin, cv->k, cv->pad);
-    case CCPL__PASS_BACKWARD_WEIGHTS: return 0;
+    case CCPL__PASS_BACKWARD_WEIGHTS: /* the padded wide 3x3 layers, in training */
+        return prepared == 1 && ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad);
     }
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "ops/conv2d_winograd.h"
 #include "ops/conv2d_winograd4.h"
 #include "ops/conv2d_winograd_backward.h"
+#include "ops/conv2d_winograd_wgrad.h"
 #include "test_util.h"
 
 static uint32_t rng = 12345;
@@ -128,6 +129,48 @@ static void kernels2(int C, int OC, int H, int W, ccpl__pad_mode mode, int relu)
               ccpl__wg_name(K[k]), C, OC, W, H);
     }
     free(x), free(w), free(b), free(ref), free(y1), free(y2), free(U), free(s1), free(s2);
+}
+
+/* The F(2x2) weight gradient on each product kernel against
+ * ccpl__conv2d_backward's (im2col), N samples, into a non-zero start;
+ * bound 2e-6 of the largest gradient; 1 and 2 threads. */
+static void one_wgrad(int N, int C, int OC, int H, int W, ccpl__pad_mode mode) {
+    const size_t nx = (size_t)N * C * H * W, nw = (size_t)OC * C * 9, ny = (size_t)N * OC * H * W;
+    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *dy = malloc(ny * sizeof *dy);
+    float *ref = malloc(nw * sizeof *ref), *got = malloc(nw * sizeof *got);
+    float *s1 = malloc((ccpl__conv2d_backward_scratch_floats(C, H, W, 3, 1) + 1) * sizeof *s1);
+    float *s2 = malloc(ccpl__winograd_backward_weights_scratch_floats(C, OC, H, W, 2) * sizeof *s2);
+    for (size_t i = 0; i < nx; i++) x[i] = frand();
+    for (size_t i = 0; i < nw; i++) w[i] = frand() * 0.2f;
+    for (size_t i = 0; i < ny; i++) dy[i] = frand();
+    float *start = malloc(nw * sizeof *start);
+    for (size_t i = 0; i < nw; i++) ref[i] = start[i] = 0.5f * frand();
+    ccpl__conv2d_backward(NULL, ref, NULL, dy, x, w, N, C, H, W, OC, 3, 1, mode, s1, 1);
+    static const ccpl__wg_kernel K[] = {CCPL__WG_PORTABLE, CCPL__WG_AVX2};
+    for (int k = 0; k < 2; k++) {
+        if (!ccpl__wg_available(K[k])) {
+            printf("NOT RUN: F(2x2) weight gradient on the %s kernel (this processor lacks it)\n",
+                   ccpl__wg_name(K[k]));
+            kernels2_not_run++;
+            continue;
+        }
+        for (int threads = 1; threads <= 2; threads++) {
+            memcpy(got, start, nw * sizeof *got);
+            ccpl__winograd_backward_weights_with(K[k], got, dy, x, N, C, H, W, OC, mode, s2, threads);
+            double mx = 0, md = 0;
+            for (size_t i = 0; i < nw; i++) {
+                const double d = fabs((double)got[i] - ref[i]);
+                if (!(d <= md)) md = d;
+                mx = fmax(mx, fabs(ref[i]));
+            }
+            printf("F(2x2) dw %-8s N=%d C=%-3d OC=%-3d %4dx%-4d %-7s threads=%d  rel %.2e\n",
+                   ccpl__wg_name(K[k]), N, C, OC, W, H, mode == CCPL__PAD_REFLECT ? "reflect" : "zero",
+                   threads, md / mx);
+            CHECK(md / mx < 2e-6, "F(2x2) weight gradient %s N=%d C=%d OC=%d %dx%d threads=%d: %.3g",
+                  ccpl__wg_name(K[k]), N, C, OC, W, H, threads, md / mx);
+        }
+    }
+    free(x), free(w), free(dy), free(ref), free(got), free(s1), free(s2), free(start);
 }
 
 static void one(int C, int OC, int H, int W, ccpl__pad_mode mode, int relu, int threads) {
@@ -319,6 +362,14 @@ int main(void) {
             for (int m = 0; m < 2; m++)
                 kernels2(k[i][0], k[i][1], k[i][2], k[i][3], m ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO,
                          (i + m) & 1);
+        /* N, C, OC, H, W: odd and even sides, partial panels of 16
+           channels and blocks of 6, several bands (330 rows), two samples */
+        static const int g[][5] = {{1, 16, 16, 5, 7}, {2, 17, 23, 13, 37}, {1, 64, 64, 330, 40},
+                                   {2, 40, 70, 9, 31}, {1, 24, 16, 2, 3}};
+        for (int i = 0; i < 5; i++)
+            for (int m = 0; m < 2; m++)
+                one_wgrad(g[i][0], g[i][1], g[i][2], g[i][3], g[i][4],
+                          m ? CCPL__PAD_REFLECT : CCPL__PAD_ZERO);
         if (kernels2_not_run)
             printf("NOTE: %d F(2x2) kernel runs NOT RUN on this processor (see the lines above)\n",
                    kernels2_not_run);

@@ -3,8 +3,10 @@
  * for training's forward and input gradient (ops/conv2d_winograd.h,
  * ops/conv2d_winograd_backward.h) — and a direct kernel for the layers with
  * few outputs (ops/conv2d_direct.h); an unpadded 3x3 layer runs as the
- * zero-padded one with its border cut. Everything else — weight gradients,
- * 1x1 layers, pooling, upsampling — runs on the reference backend. The
+ * zero-padded one with its border cut; in training, the weight gradients
+ * of the padded wide 3x3 layers on F(2x2,3x3) too
+ * (ops/conv2d_winograd_wgrad.h). Everything else — 1x1 layers, pooling,
+ * upsampling — runs on the reference backend. The
  * per-layer Winograd weights live in cv->prep. */
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +18,14 @@
 #include "ops/conv2d_winograd.h"
 #include "ops/conv2d_winograd4.h"
 #include "ops/conv2d_winograd_backward.h"
+#include "ops/conv2d_winograd_wgrad.h"
 
 typedef struct fast_prep {
     float *wino;   /* forward Winograd weights: for F(4x4,3x3) 36 (cout, cin) planes packed
                       for ops/wino_gemm, for F(2x2,3x3) 16 such planes; NULL: not Winograd */
     float *wino_t; /* input-gradient F(2x2,3x3) weights (16 (cin, cout) planes), or NULL */
     int f4;        /* the forward uses F(4x4,3x3) */
+    int wgrad;     /* weight gradient on F(2x2,3x3) (training, padded 3x3 layers) */
     int direct;    /* forward on the direct kernel */
 } fast_prep;
 
@@ -60,11 +64,13 @@ static ccpl_status fast_prepare(ccpl__conv *cv, int training, ccpl_error *err) {
     /* the input gradient is a convolution from cout to cin channels */
     const int bwd = training && ccpl__winograd_suits(cv->cout, cv->cin, cv->k, cv->pad);
     const int direct = ccpl__direct_suits(cv->cin, cv->cout, cv->k, cv->pad);
-    if (!fwd && !bwd && !direct) return CCPL_OK;
+    const int wgrad = training && ccpl__winograd_suits(cv->cin, cv->cout, cv->k, cv->pad);
+    if (!fwd && !bwd && !direct && !wgrad) return CCPL_OK;
     fast_prep *p = calloc(1, sizeof *p);
     if (!p) goto nomem;
     cv->prep = p;
     p->direct = direct;
+    p->wgrad = wgrad;
     /* Inference takes F(4x4,3x3) (4x fewer multiplications than direct;
        relative error about 1e-5 per layer against float64, test_winograd).
        Training keeps F(2x2,3x3) (2.25x, about 5e-7): with F(4x4) in the
@@ -93,7 +99,7 @@ static int fast_supports(const ccpl__conv *cv, ccpl__conv_pass pass) {
     switch (pass) {
     case CCPL__PASS_FORWARD: return p->wino != NULL || p->direct;
     case CCPL__PASS_BACKWARD_DATA: return p->wino_t != NULL;
-    case CCPL__PASS_BACKWARD_WEIGHTS: return 0;
+    case CCPL__PASS_BACKWARD_WEIGHTS: return p->wgrad;
     }
     return 0;
 }
@@ -107,6 +113,8 @@ static size_t fast_conv_scratch(const ccpl__conv *cv, ccpl__conv_pass pass, int 
                                 : ccpl__winograd_scratch_floats(cv->cin, cv->cout, h, w, n_threads)) +
                              (valid3(cv) ? (size_t)cv->cout * h * w : 0) /* the padded result */
                        : ccpl__direct_scratch_floats(cv->cout, w, n_threads);
+    if (pass == CCPL__PASS_BACKWARD_WEIGHTS)
+        return ccpl__winograd_backward_weights_scratch_floats(cv->cin, cv->cout, h, w, n_threads);
     return ccpl__winograd_backward_data_scratch_floats(cv->cin, cv->cout, h, w, n_threads);
 }
 
@@ -156,6 +164,17 @@ static void fast_conv_backward_data(const ccpl__conv *cv, float *dsrc, const flo
                                      cv->cout, pad_mode(cv), scratch, n_threads);
 }
 
+static void fast_conv_backward_weights(const ccpl__conv *cv, float *dw, float *db,
+                                       const float *dout, const float *src, int n, int h, int w,
+                                       float *scratch, int n_threads) {
+    if (db) /* the bias gradient as the reference backend sums it */
+        ccpl__conv2d_backward(NULL, NULL, db, dout, NULL, NULL, n, cv->cin, h, w, cv->cout, cv->k,
+                              cv->pad, pad_mode(cv), NULL, n_threads);
+    if (dw)
+        ccpl__winograd_backward_weights(dw, dout, src, n, cv->cin, h, w, cv->cout, pad_mode(cv),
+                                        scratch, n_threads);
+}
+
 const ccpl__backend ccpl__backend_fast = {
     .name = "fast",
     .prepare = fast_prepare,
@@ -165,4 +184,5 @@ const ccpl__backend ccpl__backend_fast = {
     .conv_scratch = fast_conv_scratch,
     .conv_forward = fast_conv_forward,
     .conv_backward_data = fast_conv_backward_data,
+    .conv_backward_weights = fast_conv_backward_weights,
 };

@@ -45,8 +45,8 @@ const char *ccpl__wg_name(ccpl__wg_kernel k) {
 /* m[r][q] = sum_c u[c][r] v[c][q], rows r < mr stored; in two
  * halves of NR / 2 columns, so that the 6 x 8 sums fit in the 16 vector
  * registers of baseline x86-64 (SSE2) once the compiler vectorises q. */
-static void kernel_portable(int C, const float *restrict u, const float *restrict v,
-                            float *restrict m, size_t ldm, int mr) {
+static inline void kernel_portable(int C, const float *restrict u, const float *restrict v,
+                                   float *restrict m, size_t ldm, int mr, int acc) {
     enum { H = NR / 2 };
     for (int h = 0; h < NR; h += H) {
         float s[MR][H] = {{0.0f}};
@@ -57,18 +57,19 @@ static void kernel_portable(int C, const float *restrict u, const float *restric
                 for (int q = 0; q < H; q++) s[r][q] += a * vc[q];
             }
         for (int r = 0; r < mr; r++)
-            for (int q = 0; q < H; q++) m[(size_t)r * ldm + h + q] = s[r][q];
+            for (int q = 0; q < H; q++)
+                m[(size_t)r * ldm + h + q] = acc ? m[(size_t)r * ldm + h + q] + s[r][q] : s[r][q];
     }
 }
 
 static void gemm_portable(float *M, size_t ldm, const float *U, const float *V, int OC, int C,
-                          int np) {
+                          int np, int acc) {
     const int nb = (OC + MR - 1) / MR;
     for (int j = 0; j < np; j++)
         for (int i = 0; i < nb; i++)
             kernel_portable(C, U + (size_t)i * MR * C, V + (size_t)j * NR * C,
                             M + (size_t)i * MR * ldm + (size_t)j * NR, ldm,
-                            OC - i * MR < MR ? OC - i * MR : MR);
+                            OC - i * MR < MR ? OC - i * MR : MR, acc);
 }
 
 #ifdef CCPL__WG_X86
@@ -76,7 +77,7 @@ static void gemm_portable(float *M, size_t ldm, const float *U, const float *V, 
  * broadcasts of U feed twelve FMAs. */
 __attribute__((target("avx2,fma"))) static inline void
 kernel_avx2(int C, const float *restrict u, const float *restrict v, float *restrict m, size_t ldm,
-            int mr) {
+            int mr, int acc) {
     __m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00,
            s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
     for (int c = 0; c < C; c++, u += MR, v += NR) {
@@ -97,30 +98,47 @@ kernel_avx2(int C, const float *restrict u, const float *restrict v, float *rest
     const __m256 s[MR][2] = {{s00, s01}, {s10, s11}, {s20, s21},
                              {s30, s31}, {s40, s41}, {s50, s51}};
     for (int r = 0; r < mr; r++) {
-        _mm256_storeu_ps(m + (size_t)r * ldm, s[r][0]);
-        _mm256_storeu_ps(m + (size_t)r * ldm + 8, s[r][1]);
+        float *mr0 = m + (size_t)r * ldm;
+        if (acc) {
+            _mm256_storeu_ps(mr0, _mm256_add_ps(_mm256_loadu_ps(mr0), s[r][0]));
+            _mm256_storeu_ps(mr0 + 8, _mm256_add_ps(_mm256_loadu_ps(mr0 + 8), s[r][1]));
+        } else {
+            _mm256_storeu_ps(mr0, s[r][0]);
+            _mm256_storeu_ps(mr0 + 8, s[r][1]);
+        }
     }
 }
 
 __attribute__((target("avx2,fma"))) static void gemm_avx2(float *M, size_t ldm, const float *U,
-                                                          const float *V, int OC, int C, int np) {
+                                                          const float *V, int OC, int C, int np,
+                                                          int acc) {
     const int nb = (OC + MR - 1) / MR;
     for (int j = 0; j < np; j++)
         for (int i = 0; i < nb; i++)
             kernel_avx2(C, U + (size_t)i * MR * C, V + (size_t)j * NR * C,
                         M + (size_t)i * MR * ldm + (size_t)j * NR, ldm,
-                        OC - i * MR < MR ? OC - i * MR : MR);
+                        OC - i * MR < MR ? OC - i * MR : MR, acc);
 }
 #endif
 
-void ccpl__wg_gemm(ccpl__wg_kernel k, float *M, size_t ldm, const float *U, const float *V,
-                   int OC, int C, int np) {
+static void gemm(ccpl__wg_kernel k, float *M, size_t ldm, const float *U, const float *V, int OC,
+                 int C, int np, int acc) {
 #ifdef CCPL__WG_X86
     if (k == CCPL__WG_AVX2) {
-        gemm_avx2(M, ldm, U, V, OC, C, np);
+        gemm_avx2(M, ldm, U, V, OC, C, np, acc);
         return;
     }
 #endif
     (void)k;
-    gemm_portable(M, ldm, U, V, OC, C, np);
+    gemm_portable(M, ldm, U, V, OC, C, np, acc);
+}
+
+void ccpl__wg_gemm(ccpl__wg_kernel k, float *M, size_t ldm, const float *U, const float *V,
+                   int OC, int C, int np) {
+    gemm(k, M, ldm, U, V, OC, C, np, 0);
+}
+
+void ccpl__wg_gemm_acc(ccpl__wg_kernel k, float *M, size_t ldm, const float *U, const float *V,
+                       int OC, int C, int np) {
+    gemm(k, M, ldm, U, V, OC, C, np, 1);
 }

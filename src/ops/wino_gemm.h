@@ -49,4 +49,8 @@ static inline size_t ccpl__wg_roundup(size_t n, size_t m) { return (n + m - 1) /
 void ccpl__wg_gemm(ccpl__wg_kernel k, float *M, size_t ldm, const float *U, const float *V,
                    int OC, int C, int np);
 
+/* M += U . V, likewise (the Winograd weight gradient's sums over tiles). */
+void ccpl__wg_gemm_acc(ccpl__wg_kernel k, float *M, size_t ldm, const float *U, const float *V,
+                       int OC, int C, int np);
+
 #endif
