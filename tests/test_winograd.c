@@ -4,9 +4,12 @@
  * and 2 threads. Tolerance: relative 2e-6 of the largest output (float
  * rounding of two different summation orders). F(4x4,3x3) runs on each
  * product kernel against a float64 direct convolution. */
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/blas_threads.h"
 #include "ops/conv2d.h"
 #include "ops/conv2d_direct.h"
 #include "ops/conv2d_winograd.h"
@@ -328,7 +331,41 @@ static void one_backward4(int C, int OC, int H, int W, ccpl__pad_mode mode, int 
     free(dy), free(w), free(ref), free(got), free(Ut), free(s1), free(s2);
 }
 
+/* Fault found: a one-thread weight gradient used to open a serialised
+ * OpenMP region (if(0), with num_threads); under clang's libomp the next
+ * threaded OpenBLAS sgemm (OpenMP build) then got a team of one thread and
+ * waited forever for its second (test_train_ws hung in CI). A 1-thread
+ * weight gradient, then a 2-thread OpenBLAS product must finish. */
+static void on_alarm(int sig) {
+    (void)sig;
+    static const char m[] = "FAIL: threaded sgemm after a 1-thread F(2x2) weight gradient hung "
+                            "(OpenMP team of one)\n";
+    if (write(2, m, sizeof m - 1)) {}
+    _exit(1);
+}
+static void wgrad_then_threaded_sgemm(void) {
+    const int C = 256, OC = 256, H = 64, W = 64;
+    const size_t n = (size_t)C * H * W;
+    float *x = calloc(n, sizeof *x), *dy = calloc(n, sizeof *dy), *dx = calloc(n, sizeof *dx);
+    float *w = calloc((size_t)OC * C * 9, sizeof *w);
+    float *s = malloc(ccpl__winograd_backward_weights_scratch_floats(16, 16, 8, 8, 1) * sizeof *s);
+    for (size_t i = 0; i < n; i++) x[i] = frand(), dy[i] = frand();
+    signal(SIGALRM, on_alarm);
+    alarm(60);
+    ccpl__blas_use_threads(2);
+    ccpl__winograd_backward_weights(w, dy, x, 1, 16, 8, 8, 16, CCPL__PAD_REFLECT, s, 1);
+    /* 1x1 input gradient: one 256 x 4096 x 256 OpenBLAS product */
+    ccpl__conv2d_backward(dx, NULL, NULL, dy, x, w, 1, C, H, W, OC, 1, 0, CCPL__PAD_ZERO, NULL, 2);
+    ccpl__blas_done_threads();
+    alarm(0);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += fabs(dx[i]);
+    CHECK(sum > 0, "the product after the weight gradient ran (sum |dx| = %g)", sum);
+    free(x), free(dy), free(dx), free(w), free(s);
+}
+
 int main(void) {
+    wgrad_then_threaded_sgemm();
     {
         static const int f[][4] = {{16, 16, 5, 7}, {33, 24, 13, 11}, {17, 33, 2, 3}, {24, 16, 9, 4},
                                    {64, 64, 2, 2}, {32, 48, 37, 29}, {256, 512, 16, 16}};

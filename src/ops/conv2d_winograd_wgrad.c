@@ -216,6 +216,20 @@ static void band(BAND_PARAMS) {
     band_generic(BAND_ARGS);
 }
 
+/* Chunk k of nt: units [units*k/nt, units*(k+1)/nt) summed into its own dU. */
+static void chunk(ccpl__wg_kernel kern, const dims *d, int k, int nt, int units, float *scratch,
+                  size_t per, size_t vm, size_t mm, size_t nu, const float *dout,
+                  const float *inp, ccpl__pad_mode pad_mode) {
+    const int C = d->C, OC = d->OC, H = d->H, W = d->W;
+    float *V = scratch + (size_t)k * per, *dM = V + vm, *dU = dM + mm;
+    memset(dU, 0, sizeof(float) * nu);
+    for (int u = (int)((long)units * k / nt); u < (int)((long)units * (k + 1) / nt); u++) {
+        const int n = u / d->n_bands, tr0 = (u % d->n_bands) * d->nb;
+        band(kern, d, dU, inp + (size_t)n * C * H * W, dout + (size_t)n * OC * H * W, pad_mode,
+             tr0, tr0 + d->nb <= d->TH ? d->nb : d->TH - tr0, V, dM, dU + nu);
+    }
+}
+
 void ccpl__winograd_backward_weights_with(ccpl__wg_kernel kernel, float *dw, const float *dout,
                                           const float *inp, int N, int C, int H, int W, int OC,
                                           ccpl__pad_mode pad_mode, float *scratch, int n_threads) {
@@ -225,15 +239,16 @@ void ccpl__winograd_backward_weights_with(ccpl__wg_kernel kernel, float *dw, con
     const int nt = n_threads < 1 ? 1 : n_threads > units ? units : n_threads;
     const size_t per = chunk_floats(&d), nu = (size_t)16 * OC * d.Cp;
     const size_t vm = (size_t)16 * d.Cp * d.tbmax, mm = (size_t)16 * d.OCp * d.tbmax;
-#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
-    for (int k = 0; k < nt; k++) {
-        float *V = scratch + (size_t)k * per, *dM = V + vm, *dU = dM + mm;
-        memset(dU, 0, sizeof(float) * nu);
-        for (int u = (int)((long)units * k / nt); u < (int)((long)units * (k + 1) / nt); u++) {
-            const int n = u / d.n_bands, tr0 = (u % d.n_bands) * d.nb;
-            band(kern, &d, dU, inp + (size_t)n * C * H * W, dout + (size_t)n * OC * H * W,
-                 pad_mode, tr0, tr0 + d.nb <= d.TH ? d.nb : d.TH - tr0, V, dM, dU + nu);
-        }
+    if (nt == 1) {
+        /* no OpenMP region at all, not even a serialised one: after an
+           if(0) region with num_threads, clang's libomp gave the next
+           OpenBLAS (OpenMP build) call a team of one thread, whose threaded
+           sgemm then waited forever for its second thread (tests hung) */
+        chunk(kern, &d, 0, 1, units, scratch, per, vm, mm, nu, dout, inp, pad_mode);
+    } else {
+#pragma omp parallel for num_threads(nt) schedule(static, 1)
+        for (int k = 0; k < nt; k++)
+            chunk(kern, &d, k, nt, units, scratch, per, vm, mm, nu, dout, inp, pad_mode);
     }
     /* the chunks' sums in order, then dw += G^T dU G */
     float *dU = scratch + vm + mm;
