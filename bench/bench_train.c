@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
         for (int j = 0; j < 8; j++) anchors_buf[l][2 * j] = 1 + j, anchors_buf[l][2 * j + 1] = 2 + j;
         anchors[l] = anchors_buf[l];
     }
-    ccpl__loss_config cfg = {1.0f, 10.0f, 5.0f, 0.07f, 8, 3};
+    ccpl__loss_config cfg = {1.0f, 10.0f, 5.0f, 0.07f, 8, 3, 0.0f};
     double *t = calloc((size_t)runs, sizeof *t);
     ccpl__train_ws ws; /* kept across the runs, as the trainer keeps it across iterations */
     memset(&ws, 0, sizeof ws);

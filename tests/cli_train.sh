@@ -122,6 +122,37 @@ sed -i '/^load /d; /^freeze-decoder /d' "$T/full/resume.txt"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --max-iter 5 --save-interval 5 --resume 2>"$T/err.txt" && [ -f "$T/full/decoder_iter_5.pth.tar" ] \
     && ok || bad "resume from an older resume.txt: $(cat "$T/err.txt")"
 
+# --identity-weight (issue 15, the SCT identity loss): recorded in resume.txt,
+# logged in a last column, resumed byte for byte; a resume with another
+# weight (0 included, or a weight on a run saved without one) is refused
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/id" --max-iter 4 --save-interval 2 --identity-weight 100 --log-file "$T/id.csv" 2>"$T/err.txt"
+[ $? -eq 0 ] && grep -q "^identity-weight 100$" "$T/id/resume.txt" && ok || bad "identity-weight run: $(cat "$T/err.txt") $(cat "$T/id/resume.txt")"
+head -1 "$T/id.csv" | grep -q '^iteration,lr,loss_content,loss_style,loss_ccp,loss_total,seconds,loss_identity$' &&
+    [ "$(awk -F, 'NR > 1 && NF == 8 && $8 > 0' "$T/id.csv" | wc -l)" -eq 4 ] && ok || bad "identity log: $(cat "$T/id.csv")"
+grep -q "^identity-weight" "$T/full/resume.txt" && bad "identity-weight written by a run without it" || ok
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/idh" --max-iter 2 --save-interval 2 --identity-weight 100 --log-file "$T/idh.csv" 2>/dev/null &&
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/idh" --max-iter 4 --save-interval 2 --identity-weight 100 --log-file "$T/idh.csv" --resume 2>"$T/err.txt"
+[ $? -eq 0 ] && ok || bad "identity-weight resume: $(cat "$T/err.txt")"
+diffs=""
+for f in decoder_iter_4.pth.tar sct_iter_4.pth.tar state.pth resume.txt; do cmp -s "$T/id/$f" "$T/idh/$f" || diffs+=" $f"; done
+# (seconds, the 7th field, keep counting up from the kept rows: not the identity column)
+[ -z "$diffs" ] && diff <(cut -d, -f1-6,8 "$T/id.csv") <(cut -d, -f1-6,8 "$T/idh.csv") >/dev/null &&
+    awk -F, 'NR > 2 && $7 + 0 < prev { exit 1 } { prev = $7 + 0 }' "$T/idh.csv" && ok ||
+    bad "identity-weight: resumed run differs from the uninterrupted one:$diffs $(cat "$T/idh.csv")"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/id" --max-iter 5 --identity-weight 50 --resume 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && [ "$(wc -l <"$T/err.txt")" -eq 1 ] &&
+    grep -q "resume.txt: saved with --identity-weight 100, not 50: resume with the same$" "$T/err.txt" && [ ! -e "$T/id/decoder_iter_5.pth.tar" ] \
+    && ok || bad "resume with another identity weight: rc $rc $(cat "$T/err.txt")"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/id" --max-iter 5 --resume 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && grep -q "saved with --identity-weight 100, not 0: resume with the same$" "$T/err.txt" \
+    && ok || bad "resume without the identity weight: rc $rc $(cat "$T/err.txt")"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/half" --max-iter 5 --identity-weight 1 --resume 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && grep -q "saved with --identity-weight 0, not 1: resume with the same$" "$T/err.txt" \
+    && ok || bad "identity weight on a run saved without: rc $rc $(cat "$T/err.txt")"
+"$BIN" train --help | grep -q -- "--identity-weight X" && ok || bad "--identity-weight not in --help"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --identity-weight -1 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && grep -q -- "--identity-weight must be a number in \[0, 1e+06\]" "$T/err.txt" && ok || bad "negative identity weight: rc $rc $(cat "$T/err.txt")"
+
 # usage errors
 "$BIN" train --content-dir "$T/c" --style-dir "$T/s" --save-dir "$T/y" 2>/dev/null; [ $? -eq 2 ] && ok || bad "missing --vgg"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/y3" --freeze-decoder 2>"$T/err.txt"; [ $? -eq 2 ] && grep -q "needs --init-decoder" "$T/err.txt" && ok || bad "--freeze-decoder without a start: $(cat "$T/err.txt")"

@@ -24,7 +24,8 @@ static const char *const HELP =
     "                           layouts, loadable by torch.load and ccpl stylize) and the\n"
     "                           resume state (state.pth, resume.txt)\n"
     "      --resume             continue the run saved in --save-dir (same mode, seed,\n"
-    "                           batch, crop and load sizes, --freeze-decoder)\n"
+    "                           batch, crop and load sizes, --freeze-decoder,\n"
+    "                           --identity-weight)\n"
     "      --init-decoder FILE  start the decoder from a checkpoint (official layout, or in\n"
     "                           photo mode the relu3_1 feature invertor: keys 1,5,8,12,15\n"
     "                           map to 14,18,21,25,28 and key 11 starts as an identity)\n"
@@ -43,6 +44,10 @@ static const char *const HELP =
     "      --content-weight X   (default 1)\n"
     "      --style-weight X     (default 10)\n"
     "      --ccp-weight X       (default 5)\n"
+    "      --identity-weight X  SCT identity loss, our addition, not the paper's (default\n"
+    "                           0: off): X * mean((SCT(fc, fc) - fc)^2), fc the content's\n"
+    "                           last tap; trains SCT to keep the content's structure.\n"
+    "                           Logged after seconds, as loss_identity (docs/TRAINING.md)\n"
     "      --tau X              CCPL temperature (default 0.07)\n"
     "      --num-s N            anchors per layer (default 8)\n"
     "      --num-l N            CCPL on the last N tapped layers (default 3)\n"
@@ -104,8 +109,10 @@ static int on_iter(long iter, long max_iter, double lr, const ccpl__losses *l, d
     ui *u = user;
     if (u->pr.enabled) {
         const double done = (double)(iter - u->first), rate = seconds > 0 ? done / seconds : 0;
-        fprintf(stderr, "\r\033[Kiter %ld/%ld  content %.4g  style %.4g  ccp %.4g  lr %.3g  %.2f it/s  ETA %.0f s",
-                iter, max_iter, l->content, l->style, l->ccp, lr, rate,
+        fprintf(stderr, "\r\033[Kiter %ld/%ld  content %.4g  style %.4g  ccp %.4g", iter, max_iter,
+                l->content, l->style, l->ccp);
+        if (l->identity != 0) fprintf(stderr, "  identity %.4g", l->identity); /* --identity-weight */
+        fprintf(stderr, "  lr %.3g  %.2f it/s  ETA %.0f s", lr, rate,
                 rate > 0 ? (double)(max_iter - iter) / rate : 0.0);
         fflush(stderr);
     }
@@ -116,7 +123,7 @@ int cmd_train(int argc, char **argv) {
     enum {
         O_VGG = 256, O_CDIR, O_SDIR, O_SAVE, O_RESUME, O_INITD, O_INITS, O_LOG, O_MAXIT, O_SAVEINT,
         O_BATCH, O_LOAD, O_CROP, O_LR, O_DECAY, O_CW, O_SW, O_PW, O_TAU, O_NUMS, O_NUML, O_SEED, O_ENGINE,
-        O_FREEZE
+        O_FREEZE, O_IDW
     };
     static const struct option longopts[] = {
         {"mode", required_argument, 0, 'm'}, {"vgg", required_argument, 0, O_VGG},
@@ -129,6 +136,7 @@ int cmd_train(int argc, char **argv) {
         {"lr", required_argument, 0, O_LR}, {"lr-decay", required_argument, 0, O_DECAY},
         {"content-weight", required_argument, 0, O_CW}, {"style-weight", required_argument, 0, O_SW},
         {"ccp-weight", required_argument, 0, O_PW}, {"tau", required_argument, 0, O_TAU},
+        {"identity-weight", required_argument, 0, O_IDW},
         {"num-s", required_argument, 0, O_NUMS}, {"num-l", required_argument, 0, O_NUML},
         {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, 't'},
         {"engine", required_argument, 0, O_ENGINE}, {"freeze-decoder", no_argument, 0, O_FREEZE},
@@ -190,6 +198,7 @@ int cmd_train(int argc, char **argv) {
         case O_CW: FLOAT_OPT(c.loss.content_weight, 0.0, 1e6, "content-weight")
         case O_SW: FLOAT_OPT(c.loss.style_weight, 0.0, 1e6, "style-weight")
         case O_PW: FLOAT_OPT(c.loss.ccp_weight, 0.0, 1e6, "ccp-weight")
+        case O_IDW: FLOAT_OPT(c.loss.identity_weight, 0.0, 1e6, "identity-weight")
         case O_TAU: FLOAT_OPT(c.loss.tau, 1e-4, 100.0, "tau")
         case O_NUMS: INT_OPT(c.loss.num_s, 1, 64, "num-s")
         case O_NUML: INT_OPT(c.loss.num_l, 1, 4, "num-l")

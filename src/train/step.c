@@ -21,6 +21,33 @@ static ccpl_status stack(ccpl__tensor *out, ccpl__buf *mem, const ccpl__tensor *
     return CCPL_OK;
 }
 
+/* The SCT identity loss (step.h, identity_weight): for each sample, SCT
+ * with the content's own features as the style, fid = SCT(fc_n, fc_n), and
+ * weight * mean((fid - fc_n)^2), its gradient scaled by weight / N like the
+ * other losses'. fc is frozen data, so no decoder or encoder pass: the
+ * gradient goes into SCT's parameters only. Forward and backward run back to
+ * back per sample, so one trace (ws->sct_id) serves the whole batch. */
+static ccpl_status identity_loss(const ccpl__train_model *m, ccpl__train_ws *ws,
+                                 const ccpl__tensor *fcl, int N, float weight,
+                                 const ccpl__sct_grads *gs, ccpl__losses *out, int nt,
+                                 ccpl_error *err) {
+    ccpl__arena *ar = &ws->tmp;
+    ccpl__tensor fid, dfid;
+    ccpl_status st;
+    for (int n = 0; n < N; n++) {
+        const ccpl__tensor c1 = ccpl__tensor_sample(fcl, n);
+        if ((st = ccpl__buf_tensor(&ws->fid, &fid, 1, c1.c, c1.h, c1.w, 0, err)) != CCPL_OK ||
+            (st = ccpl__buf_tensor(&ws->dfid, &dfid, 1, c1.c, c1.h, c1.w, 1, err)) != CCPL_OK ||
+            (st = ccpl__sct_train_forward(&m->sct, &c1, &c1, &fid, &ws->sct_id, ar, nt, err)) != CCPL_OK)
+            return st;
+        out->identity += ccpl__content_loss(dfid.data, fid.data, c1.data, ccpl__tensor_numel(&fid),
+                                            weight / N) / N;
+        if ((st = ccpl__sct_train_backward(&m->sct, &ws->sct_id, &dfid, gs, ar, nt, err)) != CCPL_OK)
+            return st;
+    }
+    return CCPL_OK;
+}
+
 ccpl_status ccpl__train_step(const ccpl__train_model *m, ccpl__train_ws *ws,
                              const ccpl__tensor *contents, const ccpl__tensor *styles, int N,
                              const int *const *anchors, const ccpl__loss_config *cfg,
@@ -120,7 +147,11 @@ ccpl_status ccpl__train_step(const ccpl__train_model *m, ccpl__train_ws *ws,
         if ((st = ccpl__sct_train_backward(&m->sct, &ws->sct[n], &dt1, &g->sct, ar, nt, err)) != CCPL_OK)
             return st;
     }
+    if (cfg->identity_weight != 0.0f && (st = identity_loss(m, ws, fcl, N, cfg->identity_weight,
+                                                           &g->sct, out, nt, err)) != CCPL_OK)
+        return st;
     out->total = cfg->content_weight * out->content + cfg->style_weight * out->style +
                  cfg->ccp_weight * out->ccp;
+    if (cfg->identity_weight != 0.0f) out->total += cfg->identity_weight * out->identity;
     return CCPL_OK;
 }

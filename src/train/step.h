@@ -38,10 +38,17 @@ typedef struct ccpl__loss_config {
     float tau;            /* 0.07 */
     int num_s;            /* anchors per layer, 8 */
     int num_l;            /* CCPL on the last num_l tapped layers, 3 */
+    /* Our addition, not in the paper's loss (spec §5; issue 15): the SCT
+     * identity loss, mean over the batch of mean((SCT(fc_n, fc_n) - fc_n)^2)
+     * at the last tap. It trains SCT (cnet, snet, uncompress) only, to carry
+     * the content's structure through its 32-channel path. 0 (the default):
+     * not computed, and the step is exactly what it was without it. */
+    float identity_weight;
 } ccpl__loss_config;
 
 typedef struct ccpl__losses {
     double content, style, ccp, total; /* batch means, total = weighted sum */
+    double identity;                   /* batch mean; 0 when identity_weight is 0 */
 } ccpl__losses;
 
 /* Losses of a batch of N content and N style images (3,H,W each; a batch's

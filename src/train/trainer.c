@@ -346,6 +346,9 @@ static ccpl_status save_all(trainer *t, long iter, ccpl_error *err) {
                    "load %d\nfreeze-decoder %d\n",
             c->mode == CCPL_MODE_ART ? "art" : "photo", iter, (unsigned long long)c->seed, c->batch,
             c->crop_size, c->load_size, c->freeze_decoder);
+    /* only when in use: a run without it writes the file it always has */
+    if (c->loss.identity_weight != 0.0f)
+        fprintf(af.fp, "identity-weight %.9g\n", (double)c->loss.identity_weight);
     return ccpl__atomic_commit(&af, err);
 }
 
@@ -363,8 +366,15 @@ static ccpl_status load_state(trainer *t, long *iter, ccpl_error *err) {
        with whatever load size is given, the decoder trainable */
     int load = c->load_size, frozen = 0;
     if (ok && fscanf(f, " load %d", &load) == 1 && fscanf(f, " freeze-decoder %d", &frozen) != 1) ok = 0;
+    /* written only by runs with an SCT identity loss (issue 15): absent, 0 */
+    float idw = 0.0f;
+    if (ok && fscanf(f, " identity-weight %f", &idw) == 0) ok = 0; /* another line: not ours */
     fclose(f);
     if (!ok) return ccpl__fail(err, CCPL_E_FORMAT, "%s: not a ccpl training state", path);
+    if (idw != c->loss.identity_weight)
+        return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
+                          "%s: saved with --identity-weight %.9g, not %.9g: resume with the same",
+                          path, (double)idw, (double)c->loss.identity_weight);
     if (strcmp(mode, c->mode == CCPL_MODE_ART ? "art" : "photo") || seed != c->seed ||
         batch != c->batch || crop != c->crop_size || load != c->load_size ||
         frozen != c->freeze_decoder)
@@ -480,7 +490,16 @@ static void remove_stale_temps(const char *dir, const char *log_base) {
 
 /* ---- the CSV log ---- */
 
-static const char LOG_HEADER[] = "iteration,lr,loss_content,loss_style,loss_ccp,loss_total,seconds\n";
+static const char LOG_HEADER[] = "iteration,lr,loss_content,loss_style,loss_ccp,loss_total,seconds";
+/* appended to the header and each row when the SCT identity loss is on: the
+   older columns keep their places (readers cut fields 1-7) */
+static const char LOG_IDENTITY[] = ",loss_identity";
+
+static void put_header(const ccpl__train_config *c, FILE *f) {
+    fputs(LOG_HEADER, f);
+    if (c->loss.identity_weight != 0.0f) fputs(LOG_IDENTITY, f);
+    fputc('\n', f);
+}
 
 /* Opens the log. A fresh run starts it anew; a resumed run first rewrites it
  * (atomically) to the header and the complete rows of iterations 1..iter,
@@ -496,7 +515,7 @@ static ccpl_status open_log(const ccpl__train_config *c, long iter, FILE **out, 
         if (c->resume && errno != ENOENT) return ccpl__fail(err, CCPL_E_IO, "%s: %s", c->log_file, strerror(errno));
         FILE *f = fopen(c->log_file, "w");
         if (!f) return ccpl__fail(err, CCPL_E_IO, "%s: %s", c->log_file, strerror(errno));
-        fputs(LOG_HEADER, f);
+        put_header(c, f);
         *out = f;
         return CCPL_OK;
     }
@@ -506,7 +525,7 @@ static ccpl_status open_log(const ccpl__train_config *c, long iter, FILE **out, 
         fclose(old);
         return st;
     }
-    fputs(LOG_HEADER, af.fp);
+    put_header(c, af.fp);
     char line[1024];
     int torn = 0; /* inside a line longer than the buffer: never ours */
     while (fgets(line, sizeof line, old)) {
@@ -520,8 +539,10 @@ static ccpl_status open_log(const ccpl__train_config *c, long iter, FILE **out, 
         errno = 0;
         const long it = strtol(line, &end, 10);
         if (end == line || *end != ',' || errno || it < 1 || it > iter) continue; /* header too */
-        const char *last = strrchr(line, ',');
-        *secs0 = strtod(last + 1, NULL);
+        const char *secs = line; /* the 7th field, seconds (the last without loss_identity) */
+        for (int k = 0; k < 6 && secs; k++)
+            if ((secs = strchr(secs, ','))) secs++;
+        *secs0 = strtod(secs ? secs : strrchr(line, ',') + 1, NULL);
         fputs(line, af.fp);
     }
     const int rerr = ferror(old);
@@ -739,8 +760,10 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
         iter++;
         const double secs = secs0 + (now() - t0);
         if (log) {
-            fprintf(log, "%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.3f\n", iter, lr, L.content, L.style, L.ccp,
+            fprintf(log, "%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.3f", iter, lr, L.content, L.style, L.ccp,
                     L.total, secs);
+            if (c->loss.identity_weight != 0.0f) fprintf(log, ",%.9g", L.identity);
+            fputc('\n', log);
             fflush(log);
         }
         const int stop = c->on_iter && c->on_iter(iter, c->max_iter, lr, &L, secs, c->user);

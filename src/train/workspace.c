@@ -31,11 +31,13 @@ ccpl_status ccpl__train_ws_reserve_sct(ccpl__train_ws *ws, int n, ccpl_error *er
         fn(&(ws)->dt);                                      \
         fn(&(ws)->dimg);                                    \
         fn(&(ws)->loss);                                    \
+        fn(&(ws)->fid);                                     \
+        fn(&(ws)->dfid);                                    \
     } while (0)
 
 size_t ccpl__train_ws_allocs(const ccpl__train_ws *ws) {
     size_t n = ws->tmp.allocs + ws->sct_allocs + ccpl__net_trace_allocs(&ws->dec) +
-               ccpl__net_trace_allocs(&ws->enc);
+               ccpl__net_trace_allocs(&ws->enc) + ccpl__sct_trace_allocs(&ws->sct_id);
     for (int i = 0; i < ws->n_sct; i++) n += ccpl__sct_trace_allocs(&ws->sct[i]);
 #define ADD(b) (n += (b)->allocs)
     FOR_EACH_BUF(ws, ADD);
@@ -48,6 +50,7 @@ void ccpl__train_ws_release(ccpl__train_ws *ws) {
     FOR_EACH_BUF(ws, ccpl__buf_release);
     for (int i = 0; i < ws->n_sct; i++) ccpl__sct_trace_free(&ws->sct[i]);
     free(ws->sct);
+    ccpl__sct_trace_free(&ws->sct_id);
     ccpl__net_trace_free(&ws->dec);
     ccpl__net_trace_free(&ws->enc);
     memset(ws, 0, sizeof *ws);

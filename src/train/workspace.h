@@ -45,6 +45,9 @@ typedef struct ccpl__train_ws {
     ccpl__net_trace dec, enc;                            /* decoder over t; encoder over its images */
     ccpl__buf dG[CCPL__NET_MAX_TAPS], dimg;              /* gradients: generated features, images */
     ccpl__buf loss;                                      /* the losses' scratch */
+    ccpl__buf fid, dfid;                                 /* SCT identity loss: one sample's
+                                                            SCT(fc, fc) and its gradient */
+    ccpl__sct_trace sct_id;                              /* its trace, reused per sample */
     ccpl__sct_trace *sct;                                /* one per sample, n_sct of them */
     int n_sct;
     size_t sct_allocs; /* (re)allocations of the sct array */

@@ -9,6 +9,12 @@ For each mode (art, photo), writes under OUTDIR/train/:
       total), and the gradients of every trainable parameter of the total
       loss (dec.<key>, sct.<key>, mlp.<key>), computed in float64 from the
       float32 values and stored as float32.
+  MODE_ref_id.pth  the SCT identity loss (issue 15; our addition, not the
+      paper's): with the same weights and batch, losses (content, style, ccp,
+      identity, total) and every gradient of
+      L + IDENTITY_WEIGHT[MODE] * Lid, Lid = mean((SCT(fc, fc) - fc)^2) at the
+      last tap, and under idonly.sct.<key> the SCT gradients of the identity
+      term alone (IDENTITY_WEIGHT[MODE] * Lid).
 The loss follows the spec: L = 1*Lc + 10*Ls + 5*Lccp, tau 0.07, num_s 8,
 num_l 3; keys of the CCPL are constants (the head sees them without grad).
 """
@@ -22,6 +28,9 @@ import ccpl_ref
 
 OFFSETS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
 TAP_CHANNELS = [64, 128, 256, 512]
+# chosen so that the identity term's SCT gradients are of the order of the
+# other losses' on these fixtures (test_train_step.c reads them from the file)
+IDENTITY_WEIGHT = {"art": 100.0, "photo": 100.0}
 
 
 def make_mlp(n_layers):
@@ -122,6 +131,49 @@ def one_mode(d, mode, g):
                 ref[prefix + name] = p.grad.float()
     torch.save({k: v.contiguous() for k, v in ref.items()}, os.path.join(d, mode + "_ref.pth"))
     print("fixtures_train %s: Lc %.6g Ls %.6g Lccp %.6g total %.6g" % (mode, lc, ls, lccp, total))
+    identity_ref(d, mode, vgg, dec, sct, mlp, contents, styles, anchors)
+
+
+def identity_loss(vgg, sct, contents, mode):
+    """Lid = mean((SCT(fc, fc) - fc)^2), fc the contents' last tap (frozen data)."""
+    with torch.no_grad():
+        fc = ccpl_ref.encode(vgg, contents, mode)[-1]
+    return F.mse_loss(ccpl_ref.sct_forward(sct, fc, fc), fc)
+
+
+def identity_ref(d, mode, vgg, dec, sct, mlp, contents, styles, anchors):
+    w = IDENTITY_WEIGHT[mode]
+    mods = (("dec.", dec), ("sct.", sct), ("mlp.", mlp))
+
+    def zero():
+        for _, mod in mods:
+            for p in mod.parameters():
+                p.grad = None
+
+    zero()
+    c64, s64 = contents.double(), styles.double()
+    lc, ls, lccp = train_losses(vgg, dec, sct, mlp, c64, s64, anchors, mode)
+    lid = identity_loss(vgg, sct, c64, mode)
+    total = lc + 10 * ls + 5 * lccp + w * lid
+    total.backward()
+    ref = {"identity_weight": torch.tensor([w], dtype=torch.float64),
+           "losses": torch.tensor([lc.item(), ls.item(), lccp.item(), lid.item(), total.item()],
+                                  dtype=torch.float64)}
+    for prefix, mod in mods:
+        for name, p in mod.named_parameters():
+            if p.grad is not None:
+                ref[prefix + name] = p.grad.float()
+    # the identity term alone: its gradients reach SCT only
+    zero()
+    (w * identity_loss(vgg, sct, c64, mode)).backward()
+    ratio = []
+    for name, p in sct.named_parameters():
+        ref["idonly.sct." + name] = p.grad.float()
+        ratio.append("%s %.2g" % (name, p.grad.norm() / (ref["sct." + name].double() - p.grad).norm()))
+    assert all(p.grad is None for _, mod in mods[::2] for p in mod.parameters())
+    torch.save({k: v.float().contiguous() for k, v in ref.items()}, os.path.join(d, mode + "_ref_id.pth"))
+    print("fixtures_train %s identity (weight %g): Lid %.6g total %.6g; |id grad| / |other grads|: %s"
+          % (mode, w, lid, total, ", ".join(ratio)))
 
 
 def generate(outdir):
