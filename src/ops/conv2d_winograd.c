@@ -170,7 +170,7 @@ static inline __attribute__((always_inline)) void interleave(float *restrict row
 }
 
 /* One band: tile rows tr0 .. tr0+nr-1, with this thread's buffers.
- * Compiled twice (band_generic, band_avx2), as F(4x4,3x3)'s. */
+ * Compiled twice (CCPL__WG_DISPATCH, ops/wino_gemm.h), as F(4x4,3x3)'s. */
 static inline __attribute__((always_inline)) void
 band_body(ccpl__wg_kernel kern, float *out, const float *inp, const float *U, const float *b,
           int C, int H, int W, int OC, ccpl__pad_mode pad_mode, int relu, int tr0, int nr, float *V,
@@ -253,22 +253,7 @@ band_body(ccpl__wg_kernel kern, float *out, const float *inp, const float *U, co
         float *M, float *r
 #define BAND_ARGS kern, out, inp, U, b, C, H, W, OC, pad_mode, relu, tr0, nr, V, M, r
 
-static void band_generic(BAND_PARAMS) { band_body(BAND_ARGS); }
-
-#ifdef CCPL__WG_X86
-__attribute__((target("avx2,fma"))) static void band_avx2(BAND_PARAMS) { band_body(BAND_ARGS); }
-#endif
-
-/* the AVX2 transforms go with the AVX2 products (same processor check) */
-static void band(BAND_PARAMS) {
-#ifdef CCPL__WG_X86
-    if (kern == CCPL__WG_AVX2) {
-        band_avx2(BAND_ARGS);
-        return;
-    }
-#endif
-    band_generic(BAND_ARGS);
-}
+CCPL__WG_DISPATCH(band, band_body, BAND_PARAMS, BAND_ARGS)
 
 void ccpl__winograd_forward_with(ccpl__wg_kernel kernel, float *out, const float *inp,
                                  const float *U, const float *b, int C, int H, int W, int OC,

@@ -200,21 +200,7 @@ WG_INLINE void band_body(ccpl__wg_kernel kern, const dims *d, float *dU, const f
         ccpl__pad_mode mode, int tr0, int nr, float *V, float *dM, float *r
 #define BAND_ARGS kern, d, dU, x, dy, mode, tr0, nr, V, dM, r
 
-static void band_generic(BAND_PARAMS) { band_body(BAND_ARGS); }
-
-#ifdef CCPL__WG_X86
-__attribute__((target("avx2,fma"))) static void band_avx2(BAND_PARAMS) { band_body(BAND_ARGS); }
-#endif
-
-static void band(BAND_PARAMS) {
-#ifdef CCPL__WG_X86
-    if (kern == CCPL__WG_AVX2) {
-        band_avx2(BAND_ARGS);
-        return;
-    }
-#endif
-    band_generic(BAND_ARGS);
-}
+CCPL__WG_DISPATCH(band, band_body, BAND_PARAMS, BAND_ARGS)
 
 /* Chunk k of nt: units [units*k/nt, units*(k+1)/nt) summed into its own dU. */
 static void chunk(ccpl__wg_kernel kern, const dims *d, int k, int nt, int units, float *scratch,

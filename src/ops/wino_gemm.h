@@ -53,4 +53,27 @@ void ccpl__wg_gemm(ccpl__wg_kernel k, float *M, size_t ldm, const float *U, cons
 void ccpl__wg_gemm_acc(ccpl__wg_kernel k, float *M, size_t ldm, const float *U, const float *V,
                        int OC, int C, int np);
 
+/* CCPL__WG_DISPATCH(name, body, PARAMS, ARGS): defines `static void
+ * name(PARAMS)` that runs body(ARGS) compiled for AVX2+FMA when kern (a
+ * parameter among PARAMS) is CCPL__WG_AVX2 -- the AVX2 transforms go with the
+ * AVX2 products, behind the same processor check -- and the generic build of
+ * body otherwise. body is a static inline function; compiling it twice lets
+ * its loops vectorise twice as wide (and inline the AVX2 kernel) without a
+ * build-time -mavx2. PARAMS/ARGS are macros of the parameter list and the
+ * matching argument list. */
+#ifdef CCPL__WG_X86
+#define CCPL__WG_DISPATCH(name, body, PARAMS, ARGS)                                       \
+    static void name##_generic(PARAMS) { body(ARGS); }                                     \
+    __attribute__((target("avx2,fma"))) static void name##_avx2(PARAMS) { body(ARGS); }   \
+    static void name(PARAMS) {                                                             \
+        if (kern == CCPL__WG_AVX2)                                                         \
+            name##_avx2(ARGS);                                                             \
+        else                                                                               \
+            name##_generic(ARGS);                                                          \
+    }
+#else
+#define CCPL__WG_DISPATCH(name, body, PARAMS, ARGS) \
+    static void name(PARAMS) { body(ARGS); }
+#endif
+
 #endif
