@@ -1,8 +1,8 @@
 /* bench_train — seconds per training iteration (losses, forward and
  * backward; the Adam update is negligible) on random data.
  * Usage: bench_train MODE FIXTURE_TRAIN_DIR BATCH CROP RUNS THREADS [fast|ref]
- * (fast, the default: the frozen encoder's no-backward passes on Winograd,
- * as ccpl train does; ref: im2col everywhere)
+ * (fast, the default: the encoder's passes and the decoder on Winograd, as
+ * ccpl train does; ref: im2col everywhere)
  * (weights: MODE_{enc,dec,sct,mlp}.pth written by tests/ref/fixtures_train.py) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,14 +47,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_train: %s\n", err.message);
         return 1;
     }
-    ccpl__net enc_fast = m.enc;
-    if (!(argc == 8 && !strcmp(argv[7], "ref"))) {
-        if (ccpl__net_set_backend(&enc_fast, &ccpl__backend_fast, 1, &err) != CCPL_OK) {
-            fprintf(stderr, "bench_train: %s\n", err.message);
-            return 1;
-        }
-        m.enc_frozen = &enc_fast;
-        if (ccpl__net_set_backend(&m.dec, &ccpl__backend_fast, 1, &err) != CCPL_OK) {
+    const char *engine = argc == 8 ? argv[7] : "fast";
+    ccpl__train_fast fastnets;
+    if (strcmp(engine, "ref") != 0) {
+        if (ccpl__train_model_use_fast(&m, &fastnets, &err) != CCPL_OK) {
             fprintf(stderr, "bench_train: %s\n", err.message);
             return 1;
         }

@@ -126,15 +126,9 @@ static void run(ccpl_mode mode, const char *dir, int fast, int id) {
 
     ccpl__train_model m;
     CHECK(ccpl__train_model_bind(&m, mode, &enc, &dec, &sct, &mlp, &err) == CCPL_OK, "%s", err.message);
-    ccpl__net enc_fast = m.enc;
+    ccpl__train_fast fastnets;
     head_tol = fast ? HEAD_TOL_FAST : TOL;
-    if (fast) {
-        CHECK(ccpl__net_set_backend(&enc_fast, &ccpl__backend_fast, 1, &err) == CCPL_OK,
-              "%s", err.message);
-        m.enc_frozen = &enc_fast;
-        CHECK(ccpl__net_set_backend(&m.dec, &ccpl__backend_fast, 1, &err) == CCPL_OK,
-              "%s", err.message);
-    }
+    if (fast) CHECK(ccpl__train_model_use_fast(&m, &fastnets, &err) == CCPL_OK, "%s", err.message);
 
     ccpl__train_grads g;
     memset(&g, 0, sizeof g);
@@ -237,7 +231,7 @@ static void run(ccpl_mode mode, const char *dir, int fast, int id) {
     printf("  %-5s %s%s worst gradient relative error over all %s: %.2e\n", mname,
            fast ? "fast" : "ref ", idname[id], id == ID_ONLY ? "SCT parameters" : "parameters", worst);
     for (int i = 0; i < n_bufs; i++) free(bufs[i]);
-    if (fast) ccpl__net_release(&enc_fast), ccpl__net_release(&m.dec);
+    if (fast) ccpl__train_model_fast_release(&m, &fastnets);
     ccpl__checkpoint_free(&enc);
     ccpl__checkpoint_free(&dec);
     ccpl__checkpoint_free(&sct);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "core/error.h"
 #include "model/arch.h"
 
@@ -48,4 +49,23 @@ ccpl_status ccpl__train_model_bind(ccpl__train_model *m, ccpl_mode mode,
         m->mlp[l].w1 = w1->data, m->mlp[l].b1 = b1->data, m->mlp[l].w2 = w2->data, m->mlp[l].b2 = b2->data;
     }
     return CCPL_OK;
+}
+
+ccpl_status ccpl__train_model_use_fast(ccpl__train_model *m, ccpl__train_fast *f, ccpl_error *err) {
+    ccpl_status st;
+    f->enc = m->enc;
+    f->enc.be = NULL; /* nothing of m->enc's to release */
+    if ((st = ccpl__net_set_backend(&f->enc, &ccpl__backend_fast, 1, err)) != CCPL_OK ||
+        (st = ccpl__net_set_backend(&m->dec, &ccpl__backend_fast, 1, err)) != CCPL_OK) {
+        ccpl__train_model_fast_release(m, f);
+        return st;
+    }
+    m->enc_frozen = &f->enc;
+    return CCPL_OK;
+}
+
+void ccpl__train_model_fast_release(ccpl__train_model *m, ccpl__train_fast *f) {
+    ccpl__net_release(&f->enc);
+    ccpl__net_release(&m->dec);
+    m->enc_frozen = NULL;
 }

@@ -78,7 +78,7 @@ typedef struct trainer {
     ccpl__tensor_entry view_t[MAX_PARAMS];
     char view_names[MAX_PARAMS][64];
     ccpl__train_model model;
-    ccpl__net enc_fast; /* model.enc on the fast engine, for the no-backward passes */
+    ccpl__train_fast fast; /* model.enc on the fast engine (--engine fast) */
     ccpl__train_grads grads;
     ccpl__train_ws ws; /* the steps' memory, kept from one iteration to the next */
 } trainer;
@@ -558,8 +558,7 @@ static ccpl_status open_log(const ccpl__train_config *c, long iter, FILE **out, 
 
 static void free_trainer(trainer *t) {
     free(t->p), free(t->g), free(t->m), free(t->v);
-    ccpl__net_release(&t->enc_fast);
-    ccpl__net_release(&t->model.dec);
+    ccpl__train_model_fast_release(&t->model, &t->fast);
     ccpl__checkpoint_free(&t->vgg);
     ccpl__train_ws_release(&t->ws);
 }
@@ -679,16 +678,11 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
                              mode == CCPL_MODE_ART ? " (art mode needs the VGG up to relu4_1)" : "", err)) != CCPL_OK)
         goto done;
     if (c->engine == CCPL_ENGINE_FAST) {
-        /* the encoder's forward passes (content and style: no backward;
-         * the generated image: traced) and its input gradients on Winograd */
-        t.enc_fast = m->enc;
-        if ((st = ccpl__net_set_backend(&t.enc_fast, &ccpl__backend_fast, 1, err)) != CCPL_OK)
-            goto done;
-        m->enc_frozen = &t.enc_fast;
-        /* and the decoder's forward and input gradients (its Winograd
-         * weights follow every update: refreshed before each step) */
-        if ((st = ccpl__net_set_backend(&m->dec, &ccpl__backend_fast, 1, err)) != CCPL_OK)
-            goto done;
+        /* the encoder's forward passes (content and style: no backward; the
+         * generated image: traced) and its input gradients on Winograd, and
+         * the decoder's forward and input gradients (its Winograd weights
+         * follow every update: refreshed before each step) */
+        if ((st = ccpl__train_model_use_fast(m, &t.fast, err)) != CCPL_OK) goto done;
     }
 
     /* data */
