@@ -189,6 +189,13 @@ rc=$?; [ $rc -eq 2 ] && grep -q "saved with --photoreal-weight 1000, not 0: resu
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --max-iter 6 --photoreal-weight 5 --resume 2>"$T/err.txt"
 rc=$?; [ $rc -eq 2 ] && grep -q "saved with --photoreal-weight 0, not 5: resume with the same$" "$T/err.txt" \
     && ok || bad "photoreal weight on a run saved without: rc $rc $(cat "$T/err.txt")"
+# a weight without its filter line, or a line not ours: not a training state
+cp -r "$T/pr" "$T/prbad" && sed -i '/^photoreal-filter /d' "$T/prbad/resume.txt"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/prbad" --max-iter 5 "${PR[@]}" --resume 2>"$T/err.txt"
+rc=$?; [ $rc -ne 0 ] && grep -q "prbad/resume.txt: not a ccpl training state$" "$T/err.txt" && ok || bad "photoreal weight without its filter: rc $rc $(cat "$T/err.txt")"
+cp "$T/pr/resume.txt" "$T/prbad/resume.txt" && echo "photoreal-radius 2" >>"$T/prbad/resume.txt"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/prbad" --max-iter 5 "${PR[@]}" --resume 2>"$T/err.txt"
+rc=$?; [ $rc -ne 0 ] && grep -q "prbad/resume.txt: not a ccpl training state$" "$T/err.txt" && ok || bad "unknown resume line: rc $rc $(cat "$T/err.txt")"
 # both extra losses: both columns, identity first; a resume differing in
 # both, and in the batch too, names all three
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/both" --max-iter 2 --identity-weight 100 "${PR[@]}" --log-file "$T/both.csv" 2>"$T/err.txt"

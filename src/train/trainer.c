@@ -384,6 +384,7 @@ static ccpl_status load_state(trainer *t, long *iter, ccpl_error *err) {
             sscanf(line, "photoreal-filter %d %f %c", &pr_r, &pr_eps, &rest) != 2)
             ok = 0;
     }
+    if (prw != 0.0f && pr_r < 0) ok = 0; /* a weight without its filter */
     fclose(f);
     if (!ok) return ccpl__fail(err, CCPL_E_FORMAT, "%s: not a ccpl training state", path);
     /* every setting that differs, in one line */
