@@ -1,8 +1,9 @@
 /* bench_train — seconds per training iteration (losses, forward and
  * backward; the Adam update is negligible) on random data.
- * Usage: bench_train MODE FIXTURE_TRAIN_DIR BATCH CROP RUNS THREADS [fast|ref]
+ * Usage: bench_train MODE FIXTURE_TRAIN_DIR BATCH CROP RUNS THREADS [fast|ref [PR]]
  * (fast, the default: the encoder's passes and the decoder on Winograd, as
- * ccpl train does; ref: im2col everywhere)
+ * ccpl train does; ref: im2col everywhere; PR: the photorealism loss's
+ * weight, default 0: off, with its default filter r = 1, eps = 1e-4)
  * (weights: MODE_{enc,dec,sct,mlp}.pth written by tests/ref/fixtures_train.py) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,8 @@ static void grads_for(const ccpl__net *net, float **dw, float **db) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7 && argc != 8) {
-        fprintf(stderr, "usage: bench_train art|photo FIXTURE_TRAIN_DIR BATCH CROP RUNS THREADS [fast|ref]\n");
+    if (argc < 7 || argc > 9) {
+        fprintf(stderr, "usage: bench_train art|photo FIXTURE_TRAIN_DIR BATCH CROP RUNS THREADS [fast|ref [PR]]\n");
         return 2;
     }
     const ccpl_mode mode = strcmp(argv[1], "photo") ? CCPL_MODE_ART : CCPL_MODE_PHOTO;
@@ -47,7 +48,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_train: %s\n", err.message);
         return 1;
     }
-    const char *engine = argc == 8 ? argv[7] : "fast";
+    const char *engine = argc >= 8 ? argv[7] : "fast";
     ccpl__train_fast fastnets;
     if (strcmp(engine, "ref") != 0) {
         if (ccpl__train_model_use_fast(&m, &fastnets, &err) != CCPL_OK) {
@@ -83,7 +84,8 @@ int main(int argc, char **argv) {
         for (int j = 0; j < 8; j++) anchors_buf[l][2 * j] = 1 + j, anchors_buf[l][2 * j + 1] = 2 + j;
         anchors[l] = anchors_buf[l];
     }
-    ccpl__loss_config cfg = {1.0f, 10.0f, 5.0f, 0.07f, 8, 3, 0.0f};
+    ccpl__loss_config cfg = {1.0f, 10.0f, 5.0f, 0.07f, 8, 3, 0.0f, 0.0f, 1, 1e-4f};
+    if (argc == 9) cfg.photoreal_weight = (float)atof(argv[8]);
     double *t = calloc((size_t)runs, sizeof *t);
     ccpl__train_ws ws; /* kept across the runs, as the trainer keeps it across iterations */
     memset(&ws, 0, sizeof ws);

@@ -153,6 +153,71 @@ rc=$?; [ $rc -eq 2 ] && grep -q "saved with --identity-weight 0, not 1: resume w
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --identity-weight -1 2>"$T/err.txt"
 rc=$?; [ $rc -eq 2 ] && grep -q -- "--identity-weight must be a number in \[0, 1e+06\]" "$T/err.txt" && ok || bad "negative identity weight: rc $rc $(cat "$T/err.txt")"
 
+# --photoreal-weight, --photoreal-filter (issue 15, the photorealism loss):
+# recorded in resume.txt, logged in a last column (after loss_identity),
+# resumed byte for byte; a resume with another weight or filter is refused,
+# every differing setting named in one line
+PR=(--photoreal-weight 1000 --photoreal-filter 2,1e-3)
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/pr" --max-iter 4 --save-interval 2 "${PR[@]}" --log-file "$T/pr.csv" 2>"$T/err.txt"
+[ $? -eq 0 ] && grep -q "^photoreal-weight 1000$" "$T/pr/resume.txt" && grep -q "^photoreal-filter 2 0.00100000005$" "$T/pr/resume.txt" \
+    && ok || bad "photoreal-weight run: $(cat "$T/err.txt") $(cat "$T/pr/resume.txt")"
+head -1 "$T/pr.csv" | grep -q '^iteration,lr,loss_content,loss_style,loss_ccp,loss_total,seconds,loss_photoreal$' &&
+    [ "$(awk -F, 'NR > 1 && NF == 8 && $8 > 0' "$T/pr.csv" | wc -l)" -eq 4 ] && ok || bad "photoreal log: $(cat "$T/pr.csv")"
+grep -q "^photoreal-" "$T/full/resume.txt" "$T/id/resume.txt" && bad "photoreal lines written by a run without it" || ok
+# the loss is in the total: the same run without it has another total, the same content loss at iteration 1
+[ "$(sed -n 2p "$T/pr.csv" | cut -d, -f3)" = "$(sed -n 2p "$T/full/log.csv" | cut -d, -f3)" ] &&
+    [ "$(sed -n 2p "$T/pr.csv" | cut -d, -f6)" != "$(sed -n 2p "$T/full/log.csv" | cut -d, -f6)" ] && ok ||
+    bad "photoreal: iteration 1 vs the run without: $(sed -n 2p "$T/pr.csv") / $(sed -n 2p "$T/full/log.csv")"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/prh" --max-iter 2 --save-interval 2 "${PR[@]}" --log-file "$T/prh.csv" 2>/dev/null &&
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/prh" --max-iter 4 --save-interval 2 "${PR[@]}" --log-file "$T/prh.csv" --resume 2>"$T/err.txt"
+[ $? -eq 0 ] && ok || bad "photoreal-weight resume: $(cat "$T/err.txt")"
+diffs=""
+for f in decoder_iter_4.pth.tar sct_iter_4.pth.tar state.pth resume.txt; do cmp -s "$T/pr/$f" "$T/prh/$f" || diffs+=" $f"; done
+[ -z "$diffs" ] && diff <(cut -d, -f1-6,8 "$T/pr.csv") <(cut -d, -f1-6,8 "$T/prh.csv") >/dev/null && ok ||
+    bad "photoreal-weight: resumed run differs from the uninterrupted one:$diffs $(cat "$T/prh.csv")"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/pr" --max-iter 5 --photoreal-weight 500 --photoreal-filter 2,1e-3 --resume 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && [ "$(wc -l <"$T/err.txt")" -eq 1 ] &&
+    grep -q "resume.txt: saved with --photoreal-weight 1000, not 500: resume with the same$" "$T/err.txt" && [ ! -e "$T/pr/decoder_iter_5.pth.tar" ] \
+    && ok || bad "resume with another photoreal weight: rc $rc $(cat "$T/err.txt")"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/pr" --max-iter 5 --photoreal-weight 1000 --resume 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && grep -q "saved with --photoreal-filter 2,0.001, not 1,0.0001: resume with the same$" "$T/err.txt" \
+    && ok || bad "resume with another photoreal filter: rc $rc $(cat "$T/err.txt")"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/pr" --max-iter 5 --resume 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && grep -q "saved with --photoreal-weight 1000, not 0: resume with the same$" "$T/err.txt" \
+    && ok || bad "resume without the photoreal weight: rc $rc $(cat "$T/err.txt")"
+# a state written before the loss existed (no such line) resumes as weight 0
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/full" --max-iter 6 --photoreal-weight 5 --resume 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && grep -q "saved with --photoreal-weight 0, not 5: resume with the same$" "$T/err.txt" \
+    && ok || bad "photoreal weight on a run saved without: rc $rc $(cat "$T/err.txt")"
+# a weight without its filter line, or a line not ours: not a training state
+cp -r "$T/pr" "$T/prbad" && sed -i '/^photoreal-filter /d' "$T/prbad/resume.txt"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/prbad" --max-iter 5 "${PR[@]}" --resume 2>"$T/err.txt"
+rc=$?; [ $rc -ne 0 ] && grep -q "prbad/resume.txt: not a ccpl training state$" "$T/err.txt" && ok || bad "photoreal weight without its filter: rc $rc $(cat "$T/err.txt")"
+cp "$T/pr/resume.txt" "$T/prbad/resume.txt" && echo "photoreal-radius 2" >>"$T/prbad/resume.txt"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/prbad" --max-iter 5 "${PR[@]}" --resume 2>"$T/err.txt"
+rc=$?; [ $rc -ne 0 ] && grep -q "prbad/resume.txt: not a ccpl training state$" "$T/err.txt" && ok || bad "unknown resume line: rc $rc $(cat "$T/err.txt")"
+# both extra losses: both columns, identity first; a resume differing in
+# both, and in the batch too, names all three
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/both" --max-iter 2 --identity-weight 100 "${PR[@]}" --log-file "$T/both.csv" 2>"$T/err.txt"
+[ $? -eq 0 ] && head -1 "$T/both.csv" | grep -q ',seconds,loss_identity,loss_photoreal$' &&
+    [ "$(awk -F, 'NR > 1 && NF == 9 && $8 > 0 && $9 > 0' "$T/both.csv" | wc -l)" -eq 2 ] && ok || bad "both losses: $(cat "$T/err.txt") $(cat "$T/both.csv")"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/both" --max-iter 3 --identity-weight 50 --resume 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && [ "$(wc -l <"$T/err.txt")" -eq 1 ] &&
+    grep -q "saved with --identity-weight 100, not 50; with --photoreal-weight 1000, not 0: resume with the same$" "$T/err.txt" \
+    && ok || bad "resume differing in both extra losses: rc $rc $(cat "$T/err.txt")"
+"$BIN" train "${PHOTO[@]}" --batch-size 1 --save-dir "$T/both" --max-iter 3 "${PR[@]}" --resume 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] &&
+    grep -q "saved with mode photo, seed 3, batch 2, crop 32, load size 48; with --identity-weight 100, not 0: resume with the same$" "$T/err.txt" \
+    && ok || bad "resume differing in the batch and the identity weight: rc $rc $(cat "$T/err.txt")"
+"$BIN" train --help | grep -q -- "--photoreal-weight X" && "$BIN" train --help | grep -q -- "--photoreal-filter R,EPS" && ok || bad "--photoreal-* not in --help"
+"$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --photoreal-weight -1 2>"$T/err.txt"
+rc=$?; [ $rc -eq 2 ] && [ "$(grep -c '^ccpl train:' "$T/err.txt")" -eq 1 ] && grep -q -- "--photoreal-weight must be a number in \[0, 1e+06\]" "$T/err.txt" && ok || bad "negative photoreal weight: rc $rc $(cat "$T/err.txt")"
+for v in 2 65,1e-3 -1,1e-3 1,0 1,-1 1, ,1e-3 1,1e-3x 1,nan; do
+    "$BIN" train "${PHOTO[@]}" --save-dir "$T/y" --photoreal-filter "$v" 2>"$T/err.txt"
+    rc=$?; [ $rc -eq 2 ] && [ "$(grep -c '^ccpl train:' "$T/err.txt")" -eq 1 ] && grep -q -- "--photoreal-filter must be R,EPS with R an integer in 0..64 and EPS a number in (0, 100\], not '$v'" "$T/err.txt" \
+        && ok || bad "--photoreal-filter $v: rc $rc $(cat "$T/err.txt")"
+done
+
 # usage errors
 "$BIN" train --content-dir "$T/c" --style-dir "$T/s" --save-dir "$T/y" 2>/dev/null; [ $? -eq 2 ] && ok || bad "missing --vgg"
 "$BIN" train "${PHOTO[@]}" --save-dir "$T/y3" --freeze-decoder 2>"$T/err.txt"; [ $? -eq 2 ] && grep -q "needs --init-decoder" "$T/err.txt" && ok || bad "--freeze-decoder without a start: $(cat "$T/err.txt")"

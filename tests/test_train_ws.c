@@ -3,7 +3,9 @@
  * bit-identical losses and gradients; a smaller batch reuses the larger
  * buffers and gives bit-identically what a fresh workspace gives. Art and
  * photo, on the fast engine (the trainer's default) and the reference; and
- * photo with the SCT identity loss on (issue 15: its buffers and trace).
+ * photo with the SCT identity loss on (issue 15: its buffers and trace),
+ * and art and photo with the photorealism loss on (issue 15: its scratch;
+ * photo with both extra losses together).
  * Weights and images: tests/ref/fixtures_train.py's. */
 #include "io/checkpoint.h"
 #include "test_util.h"
@@ -59,13 +61,15 @@ static void grads_new(grads *gr, const ccpl__train_model *m) {
 
 static int same_losses(const ccpl__losses *a, const ccpl__losses *b) {
     return a->content == b->content && a->style == b->style && a->ccp == b->ccp &&
-           a->total == b->total && a->identity == b->identity;
+           a->total == b->total && a->identity == b->identity && a->photoreal == b->photoreal;
 }
 
-static void run(ccpl_mode mode, const char *dir, int fast, float identity_weight) {
+static void run(ccpl_mode mode, const char *dir, int fast, float identity_weight,
+                float photoreal_weight) {
     const char *mname = mode == CCPL_MODE_ART ? "art" : "photo";
-    const char *engine = identity_weight != 0.0f ? (fast ? "fast +identity" : "ref +identity")
-                                                 : (fast ? "fast" : "ref");
+    char engine[64];
+    snprintf(engine, sizeof engine, "%s%s%s", fast ? "fast" : "ref",
+             identity_weight != 0.0f ? " +identity" : "", photoreal_weight != 0.0f ? " +photoreal" : "");
     char path[4096];
     ccpl__checkpoint enc, dec, sct, mlp, r;
     ccpl_error err;
@@ -111,7 +115,8 @@ static void run(ccpl_mode mode, const char *dir, int fast, float identity_weight
         for (int i = 0; i < 16; i++) anchors_buf[l][i] = a ? (int)a->data[i] : 1;
         anchors[l] = anchors_buf[l];
     }
-    const ccpl__loss_config cfg = {1.0f, 10.0f, 5.0f, 0.07f, 8, 3, identity_weight};
+    const ccpl__loss_config cfg = {1.0f, 10.0f, 5.0f, 0.07f, 8, 3, identity_weight,
+                                   photoreal_weight, 2, 1e-3f};
 
     ccpl__train_ws ws, fresh;
     memset(&ws, 0, sizeof ws);
@@ -151,6 +156,8 @@ static void run(ccpl_mode mode, const char *dir, int fast, float identity_weight
            allocs, L1.total);
     CHECK((identity_weight != 0.0f) == (L1.identity > 0.0), "%s %s: identity loss %g", mname, engine,
           L1.identity);
+    CHECK((photoreal_weight != 0.0f) == (L1.photoreal > 0.0), "%s %s: photorealism loss %g", mname,
+          engine, L1.photoreal);
 
     ccpl__train_ws_release(&ws);
     CHECK(ccpl__train_ws_allocs(&ws) == 0, "a released workspace counts no allocations");
@@ -164,10 +171,12 @@ static void run(ccpl_mode mode, const char *dir, int fast, float identity_weight
 int main(void) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/train", tu_env("CCPL_FIXTURES"));
-    run(CCPL_MODE_ART, dir, 1, 0.0f);
-    run(CCPL_MODE_PHOTO, dir, 1, 0.0f);
-    run(CCPL_MODE_ART, dir, 0, 0.0f);
-    run(CCPL_MODE_PHOTO, dir, 0, 0.0f);
-    run(CCPL_MODE_PHOTO, dir, 1, 100.0f);
+    run(CCPL_MODE_ART, dir, 1, 0.0f, 0.0f);
+    run(CCPL_MODE_PHOTO, dir, 1, 0.0f, 0.0f);
+    run(CCPL_MODE_ART, dir, 0, 0.0f, 0.0f);
+    run(CCPL_MODE_PHOTO, dir, 0, 0.0f, 0.0f);
+    run(CCPL_MODE_PHOTO, dir, 1, 100.0f, 0.0f);
+    run(CCPL_MODE_ART, dir, 1, 0.0f, 1000.0f);
+    run(CCPL_MODE_PHOTO, dir, 1, 100.0f, 1000.0f);
     return tu_finish();
 }

@@ -25,7 +25,7 @@ static const char *const HELP =
     "                           resume state (state.pth, resume.txt)\n"
     "      --resume             continue the run saved in --save-dir (same mode, seed,\n"
     "                           batch, crop and load sizes, --freeze-decoder,\n"
-    "                           --identity-weight)\n"
+    "                           --identity-weight, --photoreal-weight and -filter)\n"
     "      --init-decoder FILE  start the decoder from a checkpoint (official layout, or in\n"
     "                           photo mode the relu3_1 feature invertor: keys 1,5,8,12,15\n"
     "                           map to 14,18,21,25,28 and key 11 starts as an identity)\n"
@@ -48,6 +48,14 @@ static const char *const HELP =
     "                           0: off): X * mean((SCT(fc, fc) - fc)^2), fc the content's\n"
     "                           last tap; trains SCT to keep the content's structure.\n"
     "                           Logged after seconds, as loss_identity (docs/TRAINING.md)\n"
+    "      --photoreal-weight X photorealism loss, our addition, not the paper's (default\n"
+    "                           0: off; Luan et al. 2017 in guided-filter form):\n"
+    "                           X * mean((g - A g)^2), g the generated image, A the guided\n"
+    "                           filter with the content as the guide; penalises what is\n"
+    "                           not a locally affine function of the content's colours\n"
+    "                           (painted texture). Logged as loss_photoreal, last column\n"
+    "      --photoreal-filter R,EPS  its guided filter: radius R (0..64) and EPS > 0 in\n"
+    "                           [0,1]^2 units (default 1,1e-4)\n"
     "      --tau X              CCPL temperature (default 0.07)\n"
     "      --num-s N            anchors per layer (default 8)\n"
     "      --num-l N            CCPL on the last N tapped layers (default 3)\n"
@@ -112,6 +120,7 @@ static int on_iter(long iter, long max_iter, double lr, const ccpl__losses *l, d
         fprintf(stderr, "\r\033[Kiter %ld/%ld  content %.4g  style %.4g  ccp %.4g", iter, max_iter,
                 l->content, l->style, l->ccp);
         if (l->identity != 0) fprintf(stderr, "  identity %.4g", l->identity); /* --identity-weight */
+        if (l->photoreal != 0) fprintf(stderr, "  photoreal %.4g", l->photoreal); /* --photoreal-weight */
         fprintf(stderr, "  lr %.3g  %.2f it/s  ETA %.0f s", lr, rate,
                 rate > 0 ? (double)(max_iter - iter) / rate : 0.0);
         fflush(stderr);
@@ -123,7 +132,7 @@ int cmd_train(int argc, char **argv) {
     enum {
         O_VGG = 256, O_CDIR, O_SDIR, O_SAVE, O_RESUME, O_INITD, O_INITS, O_LOG, O_MAXIT, O_SAVEINT,
         O_BATCH, O_LOAD, O_CROP, O_LR, O_DECAY, O_CW, O_SW, O_PW, O_TAU, O_NUMS, O_NUML, O_SEED, O_ENGINE,
-        O_FREEZE, O_IDW
+        O_FREEZE, O_IDW, O_PRW, O_PRF
     };
     static const struct option longopts[] = {
         {"mode", required_argument, 0, 'm'}, {"vgg", required_argument, 0, O_VGG},
@@ -137,6 +146,7 @@ int cmd_train(int argc, char **argv) {
         {"content-weight", required_argument, 0, O_CW}, {"style-weight", required_argument, 0, O_SW},
         {"ccp-weight", required_argument, 0, O_PW}, {"tau", required_argument, 0, O_TAU},
         {"identity-weight", required_argument, 0, O_IDW},
+        {"photoreal-weight", required_argument, 0, O_PRW}, {"photoreal-filter", required_argument, 0, O_PRF},
         {"num-s", required_argument, 0, O_NUMS}, {"num-l", required_argument, 0, O_NUML},
         {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, 't'},
         {"engine", required_argument, 0, O_ENGINE}, {"freeze-decoder", no_argument, 0, O_FREEZE},
@@ -199,6 +209,19 @@ int cmd_train(int argc, char **argv) {
         case O_SW: FLOAT_OPT(c.loss.style_weight, 0.0, 1e6, "style-weight")
         case O_PW: FLOAT_OPT(c.loss.ccp_weight, 0.0, 1e6, "ccp-weight")
         case O_IDW: FLOAT_OPT(c.loss.identity_weight, 0.0, 1e6, "identity-weight")
+        case O_PRW: FLOAT_OPT(c.loss.photoreal_weight, 0.0, 1e6, "photoreal-weight")
+        case O_PRF: {
+            char rbuf[32];
+            const char *comma = strchr(optarg, ',');
+            const size_t rlen = comma ? (size_t)(comma - optarg) : 0;
+            if (comma && rlen < sizeof rbuf) memcpy(rbuf, optarg, rlen), rbuf[rlen] = 0;
+            if (!comma || rlen >= sizeof rbuf || cli_parse_int(rbuf, 0, 64, &ival) ||
+                cli_parse_float(comma + 1, 0.0, 100.0, &fval) || !(fval > 0))
+                return cli_usage_error(cmd, "--photoreal-filter must be R,EPS with R an integer in 0..64 "
+                                       "and EPS a number in (0, 100], not '%s'", optarg);
+            c.loss.photoreal_radius = ival, c.loss.photoreal_eps = fval;
+            break;
+        }
         case O_TAU: FLOAT_OPT(c.loss.tau, 1e-4, 100.0, "tau")
         case O_NUMS: INT_OPT(c.loss.num_s, 1, 64, "num-s")
         case O_NUML: INT_OPT(c.loss.num_l, 1, 4, "num-l")

@@ -28,4 +28,18 @@ size_t ccpl__guided_filter_scratch(int H, int W);
 void ccpl__guided_filter(float *out, const float *in, const float *guide, int C, int H, int W,
                          int r, float eps, void *scratch);
 
+/* out (C,H,W) = A^T in, the adjoint of ccpl__guided_filter for the same
+ * guide (3,H,W), r and eps: for a fixed guide the filter is a linear map
+ * q = A p of its input, and <A x, y> = <x, A^T y> for all x, y. This is the
+ * gradient of the filter's output wrt its input: given G = dL/dq (C,H,W),
+ * A^T G = dL/dp. Units: those of in (the guide's in [0,1], eps as above).
+ * Derived by reverse-mode differentiation of the forward (guided_filter.c),
+ * with the clipped box mean's exact adjoint (y -> sum over the windows
+ * containing j of y_k / |w_k|, not a box mean where windows are clipped).
+ * Used by the photorealism loss (ops/photoreal.h; Luan et al. 2017, "Deep
+ * Photo Style Transfer", in its guided-filter form). r >= 0, eps > 0; out
+ * may be in; scratch: ccpl__guided_filter_scratch(H, W) bytes. */
+void ccpl__guided_filter_adjoint(float *out, const float *in, const float *guide, int C, int H,
+                                 int W, int r, float eps, void *scratch);
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "ops/photoreal.h"
 #include "ops/stats.h"
 
 /* The N images of a batch stacked into one (N,3,H,W) tensor in mem. */
@@ -48,6 +49,28 @@ static ccpl_status identity_loss(const ccpl__train_model *m, ccpl__train_ws *ws,
     return CCPL_OK;
 }
 
+/* The photorealism loss (step.h, photoreal_weight): per sample, the
+ * generated image img_n against its content xc_n as the guide, its gradient
+ * scaled by weight / N and added into dimg. */
+static ccpl_status photoreal_loss(ccpl__train_ws *ws, const ccpl__tensor *img, const ccpl__tensor *xc,
+                                  ccpl__tensor *dimg, int N, const ccpl__loss_config *cfg,
+                                  ccpl__losses *out, ccpl_error *err) {
+    if (img->c != 3 || xc->c != 3 || img->h != xc->h || img->w != xc->w)
+        return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
+                          "the photorealism loss needs RGB images of the content's size (%dx%d, %dx%d)",
+                          img->w, img->h, xc->w, xc->h);
+    const size_t bytes = ccpl__photoreal_scratch(img->h, img->w);
+    float *scratch = bytes ? ccpl__buf_get(&ws->pr, (bytes + sizeof(float) - 1) / sizeof(float)) : NULL;
+    if (!scratch) return ccpl__fail(err, CCPL_E_NOMEM, "out of memory for the photorealism loss");
+    for (int n = 0; n < N; n++) {
+        const ccpl__tensor g1 = ccpl__tensor_sample(img, n), c1 = ccpl__tensor_sample(xc, n);
+        ccpl__tensor d1 = ccpl__tensor_sample(dimg, n);
+        out->photoreal += ccpl__photoreal_loss(d1.data, g1.data, c1.data, g1.h, g1.w, cfg->photoreal_radius,
+                                               cfg->photoreal_eps, cfg->photoreal_weight / N, scratch) / N;
+    }
+    return CCPL_OK;
+}
+
 ccpl_status ccpl__train_step(const ccpl__train_model *m, ccpl__train_ws *ws,
                              const ccpl__tensor *contents, const ccpl__tensor *styles, int N,
                              const int *const *anchors, const ccpl__loss_config *cfg,
@@ -62,6 +85,10 @@ ccpl_status ccpl__train_step(const ccpl__train_model *m, ccpl__train_ws *ws,
     memset(out, 0, sizeof *out);
     if (N < 1 || cfg->num_l < 1 || cfg->num_l > T || cfg->num_s < 1)
         return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "bad batch size, num_l or num_s");
+    if (cfg->photoreal_weight != 0.0f && (cfg->photoreal_radius < 0 || !(cfg->photoreal_eps > 0)))
+        return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
+                          "bad photorealism filter: radius %d, eps %g (radius >= 0, eps > 0)",
+                          cfg->photoreal_radius, (double)cfg->photoreal_eps);
     if ((st = ccpl__train_ws_reserve_sct(ws, N, err)) != CCPL_OK) return st;
 
     /* encoder features of the contents and the styles, the whole batch per
@@ -138,8 +165,14 @@ ccpl_status ccpl__train_step(const ccpl__train_model *m, ccpl__train_ws *ws,
     if ((st = ccpl__buf_tensor(&ws->dimg, &dimg, N, img->c, img->h, img->w, 1, err)) != CCPL_OK ||
         (st = ccpl__buf_tensor(&ws->dt, &dt, N, t.c, t.h, t.w, 1, err)) != CCPL_OK)
         return st;
-    if ((st = ccpl__net_backward(enc, &ws->enc, NULL, dG, &dimg, NULL, NULL, ar, nt, err)) != CCPL_OK ||
-        (st = ccpl__net_backward(&m->dec, &ws->dec, &dimg, NULL, &dt, g->dec_w, g->dec_b, ar, nt,
+    if ((st = ccpl__net_backward(enc, &ws->enc, NULL, dG, &dimg, NULL, NULL, ar, nt, err)) != CCPL_OK)
+        return st;
+    /* the photorealism loss acts on the images themselves: its gradient
+       joins the encoder's before the decoder's backward */
+    if (cfg->photoreal_weight != 0.0f &&
+        (st = photoreal_loss(ws, img, &xc, &dimg, N, cfg, out, err)) != CCPL_OK)
+        return st;
+    if ((st = ccpl__net_backward(&m->dec, &ws->dec, &dimg, NULL, &dt, g->dec_w, g->dec_b, ar, nt,
                                  err)) != CCPL_OK)
         return st;
     for (int n = 0; n < N; n++) {
@@ -153,5 +186,6 @@ ccpl_status ccpl__train_step(const ccpl__train_model *m, ccpl__train_ws *ws,
     out->total = cfg->content_weight * out->content + cfg->style_weight * out->style +
                  cfg->ccp_weight * out->ccp;
     if (cfg->identity_weight != 0.0f) out->total += cfg->identity_weight * out->identity;
+    if (cfg->photoreal_weight != 0.0f) out->total += cfg->photoreal_weight * out->photoreal;
     return CCPL_OK;
 }

@@ -44,11 +44,23 @@ typedef struct ccpl__loss_config {
      * the content's structure through its 32-channel path. 0 (the default):
      * not computed, and the step is exactly what it was without it. */
     float identity_weight;
+    /* Our addition too (issue 15): the photorealism loss (ops/photoreal.h;
+     * Luan et al. 2017 §3.2 in its guided-filter form), mean over the batch
+     * of mean((g_n - A_n g_n)^2), g_n the decoder's output (before any
+     * clamp) and A_n the guided filter of radius photoreal_radius (>= 0)
+     * and eps photoreal_eps (> 0, units of [0,1]^2) guided by content n. It
+     * trains the decoder and, through it, SCT. 0 (the default): not
+     * computed, the radius and eps unread, and the step is exactly what it
+     * was without it. */
+    float photoreal_weight;
+    int photoreal_radius; /* 1 */
+    float photoreal_eps;  /* 1e-4 */
 } ccpl__loss_config;
 
 typedef struct ccpl__losses {
     double content, style, ccp, total; /* batch means, total = weighted sum */
     double identity;                   /* batch mean; 0 when identity_weight is 0 */
+    double photoreal;                  /* batch mean; 0 when photoreal_weight is 0 */
 } ccpl__losses;
 
 /* Losses of a batch of N content and N style images (3,H,W each; a batch's

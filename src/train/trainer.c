@@ -35,6 +35,7 @@ ccpl__train_config ccpl__train_config_default(void) {
     c.lr = 1e-4, c.lr_decay = 5e-5;
     c.loss.content_weight = 1.0f, c.loss.style_weight = 10.0f, c.loss.ccp_weight = 5.0f;
     c.loss.tau = 0.07f, c.loss.num_s = 8, c.loss.num_l = 3;
+    c.loss.photoreal_radius = 1, c.loss.photoreal_eps = 1e-4f; /* read only with a weight */
     c.save_interval = 10000;
     c.seed = 1;
     c.engine = CCPL_ENGINE_FAST;
@@ -349,6 +350,9 @@ static ccpl_status save_all(trainer *t, long iter, ccpl_error *err) {
     /* only when in use: a run without it writes the file it always has */
     if (c->loss.identity_weight != 0.0f)
         fprintf(af.fp, "identity-weight %.9g\n", (double)c->loss.identity_weight);
+    if (c->loss.photoreal_weight != 0.0f)
+        fprintf(af.fp, "photoreal-weight %.9g\nphotoreal-filter %d %.9g\n",
+                (double)c->loss.photoreal_weight, c->loss.photoreal_radius, (double)c->loss.photoreal_eps);
     return ccpl__atomic_commit(&af, err);
 }
 
@@ -366,22 +370,47 @@ static ccpl_status load_state(trainer *t, long *iter, ccpl_error *err) {
        with whatever load size is given, the decoder trainable */
     int load = c->load_size, frozen = 0;
     if (ok && fscanf(f, " load %d", &load) == 1 && fscanf(f, " freeze-decoder %d", &frozen) != 1) ok = 0;
-    /* written only by runs with an SCT identity loss (issue 15): absent, 0 */
-    float idw = 0.0f;
-    if (ok && fscanf(f, " identity-weight %f", &idw) == 0) ok = 0; /* another line: not ours */
+    /* written only by runs with an extra loss (issue 15), after those: the
+       SCT identity loss's weight and the photorealism loss's weight and
+       filter; absent, weight 0. Any other line: not ours. */
+    float idw = 0.0f, prw = 0.0f, pr_eps = 0.0f;
+    int pr_r = -1;
+    char line[256];
+    while (ok && fgets(line, sizeof line, f)) {
+        char rest;
+        if (sscanf(line, " %c", &rest) != 1) continue; /* the end of the last line read */
+        if (sscanf(line, "identity-weight %f %c", &idw, &rest) != 1 &&
+            sscanf(line, "photoreal-weight %f %c", &prw, &rest) != 1 &&
+            sscanf(line, "photoreal-filter %d %f %c", &pr_r, &pr_eps, &rest) != 2)
+            ok = 0;
+    }
+    if (prw != 0.0f && pr_r < 0) ok = 0; /* a weight without its filter */
     fclose(f);
     if (!ok) return ccpl__fail(err, CCPL_E_FORMAT, "%s: not a ccpl training state", path);
-    if (idw != c->loss.identity_weight)
-        return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
-                          "%s: saved with --identity-weight %.9g, not %.9g: resume with the same",
-                          path, (double)idw, (double)c->loss.identity_weight);
+    /* every setting that differs, in one line */
+    char diff[400] = "";
+    size_t nd = 0;
+#define DIFF(...)                                                                              \
+    do {                                                                                       \
+        if (nd < sizeof diff)                                                                  \
+            nd += (size_t)snprintf(diff + nd, sizeof diff - nd, "%s", nd ? "; with " : "");    \
+        if (nd < sizeof diff) nd += (size_t)snprintf(diff + nd, sizeof diff - nd, __VA_ARGS__); \
+    } while (0)
     if (strcmp(mode, c->mode == CCPL_MODE_ART ? "art" : "photo") || seed != c->seed ||
         batch != c->batch || crop != c->crop_size || load != c->load_size ||
         frozen != c->freeze_decoder)
-        return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
-                          "%s: saved with mode %s, seed %llu, batch %d, crop %d, load size %d%s: resume "
-                          "with the same", path, mode, seed, batch, crop, load,
-                          frozen ? ", --freeze-decoder" : "");
+        DIFF("mode %s, seed %llu, batch %d, crop %d, load size %d%s", mode, seed, batch, crop, load,
+             frozen ? ", --freeze-decoder" : "");
+    if (idw != c->loss.identity_weight)
+        DIFF("--identity-weight %.9g, not %.9g", (double)idw, (double)c->loss.identity_weight);
+    if (prw != c->loss.photoreal_weight)
+        DIFF("--photoreal-weight %.9g, not %.9g", (double)prw, (double)c->loss.photoreal_weight);
+    else if (prw != 0.0f &&
+             (pr_r != c->loss.photoreal_radius || pr_eps != c->loss.photoreal_eps))
+        DIFF("--photoreal-filter %d,%g, not %d,%g", pr_r, (double)pr_eps, c->loss.photoreal_radius,
+             (double)c->loss.photoreal_eps);
+#undef DIFF
+    if (nd) return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT, "%s: saved with %s: resume with the same", path, diff);
     snprintf(path, sizeof path, "%s/state.pth", c->save_dir);
     ccpl__checkpoint ck;
     ccpl_status st = ccpl__checkpoint_load(path, NULL, NULL, &ck, err);
@@ -494,10 +523,13 @@ static const char LOG_HEADER[] = "iteration,lr,loss_content,loss_style,loss_ccp,
 /* appended to the header and each row when the SCT identity loss is on: the
    older columns keep their places (readers cut fields 1-7) */
 static const char LOG_IDENTITY[] = ",loss_identity";
+/* and then this one when the photorealism loss is on */
+static const char LOG_PHOTOREAL[] = ",loss_photoreal";
 
 static void put_header(const ccpl__train_config *c, FILE *f) {
     fputs(LOG_HEADER, f);
     if (c->loss.identity_weight != 0.0f) fputs(LOG_IDENTITY, f);
+    if (c->loss.photoreal_weight != 0.0f) fputs(LOG_PHOTOREAL, f);
     fputc('\n', f);
 }
 
@@ -539,7 +571,7 @@ static ccpl_status open_log(const ccpl__train_config *c, long iter, FILE **out, 
         errno = 0;
         const long it = strtol(line, &end, 10);
         if (end == line || *end != ',' || errno || it < 1 || it > iter) continue; /* header too */
-        const char *secs = line; /* the 7th field, seconds (the last without loss_identity) */
+        const char *secs = line; /* the 7th field, seconds (the last without the extra losses) */
         for (int k = 0; k < 6 && secs; k++)
             if ((secs = strchr(secs, ','))) secs++;
         *secs0 = strtod(secs ? secs : strrchr(line, ',') + 1, NULL);
@@ -603,10 +635,11 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
 
     if (c->batch < 1 || c->batch > 64 || c->max_iter < 0 || c->save_interval < 1 ||
         c->crop_size % mult || c->loss.num_l < 1 || c->loss.num_l > T || c->loss.num_s < 1 ||
-        !(c->loss.tau > 0) || !(c->lr > 0) || !(c->lr_decay >= 0))
+        !(c->loss.tau > 0) || !(c->lr > 0) || !(c->lr_decay >= 0) ||
+        (c->loss.photoreal_weight != 0.0f && (c->loss.photoreal_radius < 0 || !(c->loss.photoreal_eps > 0))))
         return ccpl__fail(err, CCPL_E_INVALID_ARGUMENT,
                           "bad training options (batch 1..64, crop a multiple of %d, num_l 1..%d, "
-                          "num_s >= 1, tau and lr > 0)", mult, T);
+                          "num_s >= 1, tau and lr > 0, photorealism radius >= 0 and eps > 0)", mult, T);
     /* anchors need num_s interior positions in the smallest CCPL layer */
     const int smallest = c->crop_size / (1 << (T - 1));
     if ((smallest - 2) * (smallest - 2) < c->loss.num_s)
@@ -757,6 +790,7 @@ ccpl_status ccpl__train_run(const ccpl__train_config *c, int *skipped, ccpl_erro
             fprintf(log, "%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.3f", iter, lr, L.content, L.style, L.ccp,
                     L.total, secs);
             if (c->loss.identity_weight != 0.0f) fprintf(log, ",%.9g", L.identity);
+            if (c->loss.photoreal_weight != 0.0f) fprintf(log, ",%.9g", L.photoreal);
             fputc('\n', log);
             fflush(log);
         }

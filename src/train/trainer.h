@@ -26,7 +26,8 @@ typedef struct ccpl__train_config {
     int batch;                  /* 8 */
     int load_size, crop_size;   /* 512, 256 */
     double lr, lr_decay;        /* 1e-4, 5e-5 */
-    ccpl__loss_config loss;     /* 1, 10, 5, 0.07, 8, 3; identity_weight 0 */
+    ccpl__loss_config loss;     /* 1, 10, 5, 0.07, 8, 3; identity_weight 0; photoreal_weight 0
+                                   (radius 1, eps 1e-4) */
     long save_interval;         /* 10000 */
     int n_threads;
     ccpl_engine engine;         /* CCPL_ENGINE_FAST: the frozen encoder's passes over the

@@ -33,6 +33,7 @@ ccpl_status ccpl__train_ws_reserve_sct(ccpl__train_ws *ws, int n, ccpl_error *er
         fn(&(ws)->loss);                                    \
         fn(&(ws)->fid);                                     \
         fn(&(ws)->dfid);                                    \
+        fn(&(ws)->pr);                                      \
     } while (0)
 
 size_t ccpl__train_ws_allocs(const ccpl__train_ws *ws) {

@@ -48,6 +48,8 @@ typedef struct ccpl__train_ws {
     ccpl__buf fid, dfid;                                 /* SCT identity loss: one sample's
                                                             SCT(fc, fc) and its gradient */
     ccpl__sct_trace sct_id;                              /* its trace, reused per sample */
+    ccpl__buf pr;                                        /* photorealism loss: one image's
+                                                            scratch (ops/photoreal.h) */
     ccpl__sct_trace *sct;                                /* one per sample, n_sct of them */
     int n_sct;
     size_t sct_allocs; /* (re)allocations of the sct array */

@@ -335,3 +335,45 @@ def stylize_spatial(vgg, sct, decoder, content, styles, masks=None, content_labe
     t = sct_spatial(sct, fc, fss, masks, lab_c, labs_s)
     t = t * alpha + fc * (1 - alpha)
     return decode(decoder, t, mode)
+
+
+def box_mean(x, r):
+    """Mean of x (..., H, W) over every (2r+1)^2 window clipped to the image
+    (divided by the pixels inside it), as src/ops/guided_filter.c's box means."""
+    H, W = x.shape[-2:]
+
+    def one_axis(x, dim, n):
+        cs = torch.cat([torch.zeros_like(x.narrow(dim, 0, 1)), x.cumsum(dim)], dim)
+        idx = torch.arange(n)
+        lo, hi = (idx - r).clamp(min=0), (idx + r).clamp(max=n - 1) + 1
+        s = cs.index_select(dim, hi) - cs.index_select(dim, lo)
+        shape = [1] * x.dim()
+        shape[dim] = n
+        return s / (hi - lo).to(x.dtype).view(shape)
+
+    return one_axis(one_axis(x, x.dim() - 2, H), x.dim() - 1, W)
+
+
+def guided_filter(I, p, r, eps):
+    """He et al.'s colour-guide guided filter (TPAMI 2013 eq. 19-21) with
+    clipped box means: I (N,3,H,W) the guide, p (N,C,H,W) -> q (N,C,H,W),
+    differentiable in p (and I)."""
+    N, _, H, W = I.shape
+    mu = box_mean(I, r)                                                  # N,3,H,W
+    II = box_mean(I.unsqueeze(1) * I.unsqueeze(2), r)                    # N,3,3,H,W
+    sigma = II - mu.unsqueeze(1) * mu.unsqueeze(2)
+    S = sigma.permute(0, 3, 4, 1, 2) + eps * torch.eye(3, dtype=I.dtype)  # N,H,W,3,3
+    pbar = box_mean(p, r)                                                # N,C,H,W
+    Ip = box_mean(I.unsqueeze(1) * p.unsqueeze(2), r)                    # N,C,3,H,W
+    cov = Ip - mu.unsqueeze(1) * pbar.unsqueeze(2)
+    a = torch.linalg.solve(S.unsqueeze(1), cov.permute(0, 1, 3, 4, 2).unsqueeze(-1)).squeeze(-1)
+    a = a.permute(0, 1, 4, 2, 3)                                         # N,C,3,H,W
+    b = pbar - (a * mu.unsqueeze(1)).sum(2)
+    return (box_mean(a, r) * I.unsqueeze(1)).sum(2) + box_mean(b, r)
+
+
+def photoreal_loss(g, I, r, eps):
+    """The photorealism loss (issue 15, ours; Luan et al. 2017 §3.2 in its
+    guided-filter form): mean over the batch of mean((g - A_I g)^2), the
+    guide I constant."""
+    return ((g - guided_filter(I.detach(), g, r, eps)) ** 2).mean()

@@ -12,10 +12,20 @@ contain i)^T I_i + mean of b_k over them.
 Writes OUTDIR/smooth/gf_NAME.txt: a line "H W C r eps", then the guide
 (3,H,W), the input (C,H,W) and the expected output (C,H,W), one value per
 line (repr); and OUTDIR/smooth/flat_NAME.txt: "H W", the result (3,H,W),
-the content (3,H,W), the expected flat texture and flat share."""
+the content (3,H,W), the expected flat texture and flat share.
+
+Photorealism loss (issue 15; ours, Luan et al. 2017 §3.2 in its guided-filter
+form; src/ops/photoreal.c): L = mean((g - A_I g)^2), A_I the guided filter
+with the content I as the guide, in float64 torch (ccpl_ref.guided_filter,
+the same clipped box means; checked here against the explicit windows
+above), and its autograd gradient. Writes OUTDIR/smooth/pr_NAME.txt: "H W r
+eps", the guide (3,H,W), g (3,H,W), L, then dL/dg (3,H,W)."""
 import os
 
 import numpy as np
+import torch
+
+import ccpl_ref
 
 SEED = 1515  # issue 15
 
@@ -106,3 +116,25 @@ def generate(outdir):
     ft, share = flat_texture(res, con)
     assert 0 < share < 1 and ft > 1
     _write(os.path.join(out, "flat_mixed.txt"), f"{H} {W}", [res, con], [ft, share])
+    photoreal_cases(out)
+
+
+def photoreal_cases(out):
+    rng = np.random.default_rng(SEED + 1)
+    for name, H, W, r, eps in [("small", 11, 9, 1, 1e-4), ("bigr", 6, 7, 4, 1e-2), ("odd", 13, 17, 2, 1e-3)]:
+        yy, xx = np.mgrid[0:H, 0:W]
+        I = _f32(rng.uniform(0, 1, (3, H, W)) * 0.3 + (xx > W // 2)[None] * 0.5)
+        # locally affine in I, plus brush-like texture and noise
+        g = _f32(0.7 * I[::-1] + 0.1 + 0.05 * np.sin(xx * 1.7 + yy * 0.9)[None] + rng.normal(0, 0.03, (3, H, W)))
+        It = torch.tensor(I)[None]
+        # the torch filter is the explicit-window one
+        qn = guided_filter(I, g, r, np.float64(np.float32(eps)))
+        qt = ccpl_ref.guided_filter(It, torch.tensor(g)[None], r, float(np.float32(eps)))[0].numpy()
+        assert np.abs(qn - qt).max() < 1e-12
+        gt = torch.tensor(g)[None].requires_grad_()
+        L = ccpl_ref.photoreal_loss(gt, It, r, float(np.float32(eps)))
+        L.backward()
+        _write(os.path.join(out, f"pr_{name}.txt"), f"{H} {W} {r} {eps!r}", [I, g], [L.item()])
+        with open(os.path.join(out, f"pr_{name}.txt"), "a") as f:
+            for v in gt.grad[0].numpy().reshape(-1):
+                f.write(repr(float(v)) + "\n")

@@ -15,6 +15,15 @@ For each mode (art, photo), writes under OUTDIR/train/:
       L + IDENTITY_WEIGHT[MODE] * Lid, Lid = mean((SCT(fc, fc) - fc)^2) at the
       last tap, and under idonly.sct.<key> the SCT gradients of the identity
       term alone (IDENTITY_WEIGHT[MODE] * Lid).
+  MODE_ref_pr.pth  the photorealism loss (issue 15; ours, not the paper's:
+      Luan et al. 2017 §3.2 in its guided-filter form): with the same weights
+      and batch, photoreal_weight, photoreal_filter (radius, eps), losses
+      (content, style, ccp, photoreal, total) and every gradient of
+      L + PHOTOREAL_WEIGHT[MODE] * Lpr, Lpr = mean over the batch of
+      mean((g - A g)^2), g the decoder's (unclamped) output and A the guided
+      filter (ccpl_ref.guided_filter, clipped box means) with the content as
+      the guide; under pronly.dec.<key>, pronly.sct.<key> the gradients of
+      the photorealism term alone.
 The loss follows the spec: L = 1*Lc + 10*Ls + 5*Lccp, tau 0.07, num_s 8,
 num_l 3; keys of the CCPL are constants (the head sees them without grad).
 """
@@ -31,6 +40,9 @@ TAP_CHANNELS = [64, 128, 256, 512]
 # chosen so that the identity term's SCT gradients are of the order of the
 # other losses' on these fixtures (test_train_step.c reads them from the file)
 IDENTITY_WEIGHT = {"art": 100.0, "photo": 100.0}
+# the same for the photorealism loss's decoder and SCT gradients; its filter
+PHOTOREAL_WEIGHT = {"art": 1e7, "photo": 1e7}
+PHOTOREAL_FILTER = (2, 1e-3)
 
 
 def make_mlp(n_layers):
@@ -132,6 +144,7 @@ def one_mode(d, mode, g):
     torch.save({k: v.contiguous() for k, v in ref.items()}, os.path.join(d, mode + "_ref.pth"))
     print("fixtures_train %s: Lc %.6g Ls %.6g Lccp %.6g total %.6g" % (mode, lc, ls, lccp, total))
     identity_ref(d, mode, vgg, dec, sct, mlp, contents, styles, anchors)
+    photoreal_ref(d, mode, vgg, dec, sct, mlp, contents, styles, anchors)
 
 
 def identity_loss(vgg, sct, contents, mode):
@@ -174,6 +187,56 @@ def identity_ref(d, mode, vgg, dec, sct, mlp, contents, styles, anchors):
     torch.save({k: v.float().contiguous() for k, v in ref.items()}, os.path.join(d, mode + "_ref_id.pth"))
     print("fixtures_train %s identity (weight %g): Lid %.6g total %.6g; |id grad| / |other grads|: %s"
           % (mode, w, lid, total, ", ".join(ratio)))
+
+
+def photoreal_loss(vgg, dec, sct, contents, styles, mode):
+    """Lpr = mean over the batch of mean((g - A_c g)^2), g the generated images."""
+    with torch.no_grad():
+        fc = ccpl_ref.encode(vgg, contents, mode)[-1]
+        fs = ccpl_ref.encode(vgg, styles, mode)[-1]
+    gimg = ccpl_ref.decode(dec, ccpl_ref.sct_forward(sct, fc, fs), mode)
+    r, eps = PHOTOREAL_FILTER
+    return ccpl_ref.photoreal_loss(gimg, contents, r, float(torch.tensor(eps, dtype=torch.float32)))
+
+
+def photoreal_ref(d, mode, vgg, dec, sct, mlp, contents, styles, anchors):
+    w = PHOTOREAL_WEIGHT[mode]
+    mods = (("dec.", dec), ("sct.", sct), ("mlp.", mlp))
+
+    def zero():
+        for _, mod in mods:
+            for p in mod.parameters():
+                p.grad = None
+
+    zero()
+    c64, s64 = contents.double(), styles.double()
+    lc, ls, lccp = train_losses(vgg, dec, sct, mlp, c64, s64, anchors, mode)
+    lpr = photoreal_loss(vgg, dec, sct, c64, s64, mode)
+    total = lc + 10 * ls + 5 * lccp + w * lpr
+    total.backward()
+    ref = {"photoreal_weight": torch.tensor([w], dtype=torch.float64),
+           "photoreal_filter": torch.tensor(PHOTOREAL_FILTER, dtype=torch.float64),
+           "losses": torch.tensor([lc.item(), ls.item(), lccp.item(), lpr.item(), total.item()],
+                                  dtype=torch.float64)}
+    for prefix, mod in mods:
+        for name, p in mod.named_parameters():
+            if p.grad is not None:
+                ref[prefix + name] = p.grad.float()
+    # the photorealism term alone: its gradients reach the decoder and SCT
+    zero()
+    (w * photoreal_loss(vgg, dec, sct, c64, s64, mode)).backward()
+    ratio = []
+    for prefix, mod in mods[:2]:
+        for name, p in mod.named_parameters():
+            if p.grad is None:  # the photo decoder's unused first layers
+                continue
+            ref["pronly." + prefix + name] = p.grad.float()
+            ratio.append((p.grad.norm() / (ref[prefix + name].double() - p.grad).norm()).item())
+    assert all(p.grad is None for p in mlp.parameters())
+    torch.save({k: v.float().contiguous() for k, v in ref.items()}, os.path.join(d, mode + "_ref_pr.pth"))
+    print("fixtures_train %s photoreal (weight %g, filter %s): Lpr %.6g total %.6g; |pr grad| / "
+          "|other grads| over the decoder's and SCT's tensors: median %.2g, min %.2g, max %.2g"
+          % (mode, w, PHOTOREAL_FILTER, lpr, total, sorted(ratio)[len(ratio) // 2], min(ratio), max(ratio)))
 
 
 def generate(outdir):
