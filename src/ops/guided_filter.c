@@ -69,10 +69,6 @@ static void box_mean(float *dst, const float *src, int H, int W, int r, float *t
     box_pass(dst, src, H, W, r, tmp, acc, 0);
 }
 
-static void box_mean_t(float *dst, const float *src, int H, int W, int r, float *tmp, double *acc) {
-    box_pass(dst, src, H, W, r, tmp, acc, 1);
-}
-
 /* mu (3 planes) and Sigma (6: rr, rg, rb, gg, gb, bb) of the guide I over
  * every window. */
 static void guide_stats(float *mu, float *sg, const float *const I[3], int H, int W, int r,
@@ -89,24 +85,38 @@ static void guide_stats(float *mu, float *sg, const float *const I[3], int H, in
     }
 }
 
-void ccpl__guided_filter(float *out, const float *in, const float *guide, int C, int H, int W,
-                         int r, float eps, void *scratch) {
+/* q = A p (adjoint 0) or q = A^T p (adjoint 1), A the guided filter with
+ * this guide as a linear map of p. The forward, per output channel:
+ *   pbar = B(p), ip = B(I p), a = S^-1 (ip - mu pbar), S = Sigma + eps U,
+ *   b = pbar - a . mu, q = B(a) . I + B(b)   (B the clipped box mean).
+ * Its adjoint, by reverse-mode differentiation (G the gradient on q, B^T the
+ * box mean's adjoint, box_pass):
+ *   grad a_k = B^T(G I)_k =: ga_k,  grad b_k = B^T(G)_k =: gb_k
+ *   b_k = pbar_k - a_k . mu_k  =>  total grad of a_k: ga_k - gb_k mu_k
+ *   a_k = S_k^-1 (ip_k - mu_k pbar_k), S_k symmetric:
+ *     h_k := S_k^-1 (ga_k - gb_k mu_k) is the gradient on ip_k,
+ *     and pbar_k gets gb_k - h_k . mu_k =: gpbar_k
+ *   (A^T G)_j = I_j . B^T(h)_j + B^T(gpbar)_j
+ * -- the same steps with B^T for B, so one body serves both.
+ * Scratch planes: 0-2 mu (r,g,b), 3-8 Sigma (rr, rg, rb, gg, gb, bb), 9 pbar
+ * (gb), 10-12 B(I p) then a (B^T(G I) then h), 13 b (gpbar), 14-16 B(a)
+ * (B^T(h)), 17 box tmp. */
+static void apply(float *out, const float *in, const float *guide, int C, int H, int W, int r,
+                  float eps, void *scratch, int adjoint) {
     const size_t plane = (size_t)H * W;
     float *f = scratch;
-    /* planes: 0-2 mu (r,g,b), 3-8 Sigma (rr, rg, rb, gg, gb, bb), 9 pbar,
-       10-12 mean(I p) then a, 13 b, 14-16 mean(a), 17 box tmp */
     float *mu = f, *sg = f + 3 * plane, *pb = f + 9 * plane, *ip = f + 10 * plane,
-          *bb = f + 13 * plane, *tmp = f + 17 * plane;
+          *bb = f + 13 * plane, *ma = f + 14 * plane, *tmp = f + 17 * plane;
     double *acc = (double *)(f + GF_PLANES * plane);
     const float *I[3] = {guide, guide + plane, guide + 2 * plane};
     guide_stats(mu, sg, I, H, W, r, tmp, acc);
     for (int ch = 0; ch < C; ch++) {
         const float *P = in + (size_t)ch * plane;
-        box_mean(pb, P, H, W, r, tmp, acc);
+        box_pass(pb, P, H, W, r, tmp, acc, adjoint);
         for (int c = 0; c < 3; c++) {
             float *s = ip + c * plane;
             for (size_t p = 0; p < plane; p++) s[p] = I[c][p] * P[p];
-            box_mean(s, s, H, W, r, tmp, acc);
+            box_pass(s, s, H, W, r, tmp, acc, adjoint);
         }
         /* a = (Sigma + eps U)^-1 cov(I, p) by the adjugate, in double */
         for (size_t p = 0; p < plane; p++) {
@@ -128,66 +138,20 @@ void ccpl__guided_filter(float *out, const float *in, const float *guide, int C,
             ip[2 * plane + p] = (float)a2;
             bb[p] = (float)(pm - a0 * m0 - a1 * m1 - a2 * m2);
         }
-        float *ma = f + 14 * plane;
-        for (int c = 0; c < 3; c++) box_mean(ma + c * plane, ip + c * plane, H, W, r, tmp, acc);
-        box_mean(bb, bb, H, W, r, tmp, acc);
+        for (int c = 0; c < 3; c++) box_pass(ma + c * plane, ip + c * plane, H, W, r, tmp, acc, adjoint);
+        box_pass(bb, bb, H, W, r, tmp, acc, adjoint);
         float *o = out + (size_t)ch * plane;
         for (size_t p = 0; p < plane; p++)
             o[p] = ma[p] * I[0][p] + ma[plane + p] * I[1][p] + ma[2 * plane + p] * I[2][p] + bb[p];
     }
 }
 
-/* The adjoint, by reverse-mode differentiation of the forward above (a
- * fixed guide makes q = A p linear in p). With G the gradient on q and B^T
- * the box mean's adjoint (box_pass):
- *   grad a_k = B^T(G I)_k =: ga_k,  grad b_k = B^T(G)_k =: gb_k
- *   b_k = pbar_k - a_k . mu_k  =>  total grad of a_k: ga_k - gb_k mu_k
- *   a_k = S_k^-1 (ip_k - mu_k pbar_k), S_k = Sigma_k + eps U symmetric:
- *     h_k := S_k^-1 (ga_k - gb_k mu_k) is the gradient on ip_k = B(I p)_k,
- *     and pbar_k = B(p)_k gets gb_k - h_k . mu_k =: gpbar_k
- *   (A^T G)_j = I_j . B^T(h)_j + B^T(gpbar)_j.
- * Scratch planes: 0-2 mu, 3-8 Sigma, 9 gb, 10-12 B^T(G I) then h,
- * 13 gpbar, 14-16 B^T(h), 17 box tmp. */
+void ccpl__guided_filter(float *out, const float *in, const float *guide, int C, int H, int W,
+                         int r, float eps, void *scratch) {
+    apply(out, in, guide, C, H, W, r, eps, scratch, 0);
+}
+
 void ccpl__guided_filter_adjoint(float *out, const float *in, const float *guide, int C, int H,
                                  int W, int r, float eps, void *scratch) {
-    const size_t plane = (size_t)H * W;
-    float *f = scratch;
-    float *mu = f, *sg = f + 3 * plane, *gb = f + 9 * plane, *h = f + 10 * plane,
-          *gp = f + 13 * plane, *th = f + 14 * plane, *tmp = f + 17 * plane;
-    double *acc = (double *)(f + GF_PLANES * plane);
-    const float *I[3] = {guide, guide + plane, guide + 2 * plane};
-    guide_stats(mu, sg, I, H, W, r, tmp, acc);
-    for (int ch = 0; ch < C; ch++) {
-        const float *G = in + (size_t)ch * plane;
-        box_mean_t(gb, G, H, W, r, tmp, acc);
-        for (int c = 0; c < 3; c++) {
-            float *s = h + c * plane;
-            for (size_t p = 0; p < plane; p++) s[p] = I[c][p] * G[p];
-            box_mean_t(s, s, H, W, r, tmp, acc);
-        }
-        for (size_t p = 0; p < plane; p++) {
-            const double srr = sg[p] + (double)eps, srg = sg[plane + p], srb = sg[2 * plane + p],
-                         sgg = sg[3 * plane + p] + (double)eps, sgb = sg[4 * plane + p],
-                         sbb = sg[5 * plane + p] + (double)eps;
-            const double m0 = mu[p], m1 = mu[plane + p], m2 = mu[2 * plane + p], gm = gb[p];
-            const double v0 = h[p] - m0 * gm, v1 = h[plane + p] - m1 * gm,
-                         v2 = h[2 * plane + p] - m2 * gm;
-            const double c00 = sgg * sbb - sgb * sgb, c01 = srb * sgb - srg * sbb,
-                         c02 = srg * sgb - srb * sgg, c11 = srr * sbb - srb * srb,
-                         c12 = srb * srg - srr * sgb, c22 = srr * sgg - srg * srg;
-            const double det = srr * c00 + srg * c01 + srb * c02;
-            const double h0 = (c00 * v0 + c01 * v1 + c02 * v2) / det,
-                         h1 = (c01 * v0 + c11 * v1 + c12 * v2) / det,
-                         h2 = (c02 * v0 + c12 * v1 + c22 * v2) / det;
-            h[p] = (float)h0;
-            h[plane + p] = (float)h1;
-            h[2 * plane + p] = (float)h2;
-            gp[p] = (float)(gm - h0 * m0 - h1 * m1 - h2 * m2);
-        }
-        for (int c = 0; c < 3; c++) box_mean_t(th + c * plane, h + c * plane, H, W, r, tmp, acc);
-        box_mean_t(gp, gp, H, W, r, tmp, acc);
-        float *o = out + (size_t)ch * plane;
-        for (size_t p = 0; p < plane; p++)
-            o[p] = th[p] * I[0][p] + th[plane + p] * I[1][p] + th[2 * plane + p] * I[2][p] + gp[p];
-    }
+    apply(out, in, guide, C, H, W, r, eps, scratch, 1);
 }
