@@ -139,19 +139,6 @@ static void test_finite_differences(void) {
     free(I), free(g), free(dg), free(dg2), free(scratch);
 }
 
-static float *read_vals(FILE *f, size_t n) {
-    float *v = malloc(sizeof(float) * (n ? n : 1));
-    for (size_t i = 0; i < n; i++) {
-        double d;
-        if (fscanf(f, "%lf", &d) != 1) {
-            fprintf(stderr, "FAIL: fixture too short\n");
-            exit(1);
-        }
-        v[i] = (float)d;
-    }
-    return v;
-}
-
 static void test_torch(const char *dir, const char *name) {
     FILE *f = fopen(tu_path(dir, name), "r");
     int H, W, r;
@@ -161,9 +148,9 @@ static void test_torch(const char *dir, const char *name) {
         exit(1);
     }
     const size_t n = 3 * (size_t)H * W;
-    float *I = read_vals(f, n), *g = read_vals(f, n);
+    float *I = tu_read_vals(f, n), *g = tu_read_vals(f, n);
     if (fscanf(f, "%lf", &want) != 1) exit(1);
-    float *grad = read_vals(f, n);
+    float *grad = tu_read_vals(f, n);
     fclose(f);
     float *dg = calloc(n, sizeof(float));
     void *scratch = malloc(ccpl__photoreal_scratch(H, W));

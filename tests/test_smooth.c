@@ -23,19 +23,6 @@ static FILE *open_case(const char *name) {
     return f;
 }
 
-static float *read_vals(FILE *f, size_t n) {
-    float *v = malloc(sizeof(float) * (n ? n : 1));
-    for (size_t i = 0; i < n; i++) {
-        double d;
-        if (fscanf(f, "%lf", &d) != 1) {
-            fprintf(stderr, "FAIL: fixture too short\n");
-            exit(1);
-        }
-        v[i] = (float)d;
-    }
-    return v;
-}
-
 static void test_gf_case(const char *name) {
     FILE *f = open_case(name);
     int H, W, C, r;
@@ -45,7 +32,7 @@ static void test_gf_case(const char *name) {
         exit(1);
     }
     const size_t plane = (size_t)H * W;
-    float *I = read_vals(f, 3 * plane), *p = read_vals(f, C * plane), *q = read_vals(f, C * plane);
+    float *I = tu_read_vals(f, 3 * plane), *p = tu_read_vals(f, C * plane), *q = tu_read_vals(f, C * plane);
     fclose(f);
     float *out = malloc(sizeof(float) * C * plane);
     void *scratch = malloc(ccpl__guided_filter_scratch(H, W));
@@ -96,7 +83,7 @@ static void test_flat(void) {
     int H, W;
     if (fscanf(f, "%d %d", &H, &W) != 2) exit(1);
     const size_t plane = (size_t)H * W;
-    float *res = read_vals(f, 3 * plane), *con = read_vals(f, 3 * plane), *want = read_vals(f, 2);
+    float *res = tu_read_vals(f, 3 * plane), *con = tu_read_vals(f, 3 * plane), *want = tu_read_vals(f, 2);
     fclose(f);
     double *scratch = malloc(sizeof(double) * ccpl__flat_texture_scratch(H, W)), share;
     const double ft = ccpl__flat_texture(res, con, H, W, &share, scratch);

@@ -62,6 +62,21 @@ static inline const char *tu_path(const char *dir, const char *name) {
 }
 
 /* max |a-b| / max(max |b|, tiny): error relative to the tensor's scale. */
+/* n numbers (one per line, as the Python fixture writers print them) from
+ * f, as floats; a short file fails the test program. The caller frees. */
+static inline float *tu_read_vals(FILE *f, size_t n) {
+    float *v = malloc(sizeof(float) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++) {
+        double d;
+        if (!v || fscanf(f, "%lf", &d) != 1) {
+            fprintf(stderr, "FAIL: fixture too short\n");
+            exit(1);
+        }
+        v[i] = (float)d;
+    }
+    return v;
+}
+
 static inline double tu_rel_err(const float *a, const float *b, size_t n) {
     double md = 0, mb = 0;
     for (size_t i = 0; i < n; i++) {
