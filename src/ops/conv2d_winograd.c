@@ -65,17 +65,17 @@ static int band_rows(int C, int OC, int TW, int TH) {
     return (int)rows;
 }
 
-/* Per-thread row buffers: 4 padded input rows, split into even and odd
- * columns (TW+1 each), and their 4 vertical combinations, likewise. */
+/* Per-thread row buffers: a ring of 4 padded input rows, split into even
+ * and odd columns (TW+1 each), and a scratch output row. */
 static size_t half_floats(int W) { return (size_t)(W + 1) / 2 + 1; }
-static size_t row_floats(int W) { return 16 * half_floats(W); }
+static size_t row_floats(int W) { return 10 * half_floats(W); }
 
-/* V (16, panels of NR tiles, C, NR), M (16, OC, tiles rounded up to NR),
- * the row buffers, the output transform's (4, tb) */
+/* V (16, panels of NR tiles, C, NR), M (OC, 16, tiles rounded up to NR),
+ * the row buffers */
 static size_t thread_floats(int C, int OC, int H, int W) {
     const int TH = (H + 1) / 2, TW = (W + 1) / 2;
     const size_t tb = (size_t)band_rows(C, OC, TW, TH) * TW, tbp = ccpl__wg_roundup(tb, NR);
-    return (size_t)16 * (size_t)(C + OC) * tbp + row_floats(W) + (size_t)4 * tb;
+    return (size_t)16 * (size_t)(C + OC) * tbp + row_floats(W);
 }
 
 size_t ccpl__winograd_scratch_floats(int C, int OC, int H, int W, int n_threads) {
@@ -115,57 +115,104 @@ static inline __attribute__((always_inline)) void load_row(float *restrict even,
     }
 }
 
-/* B^T applied down 4 rows: a = (r0 - r2, r1 + r2, r2 - r1, r1 - r3). */
-static inline __attribute__((always_inline)) void combine_rows(float *restrict a0, float *restrict a1, float *restrict a2,
-                         float *restrict a3, const float *restrict r0, const float *restrict r1,
-                         const float *restrict r2, const float *restrict r3, int n) {
-    for (int q = 0; q < n; q++) {
-        a0[q] = r0[q] - r2[q];
-        a1[q] = r1[q] + r2[q];
-        a2[q] = r2[q] - r1[q];
-        a3[q] = r1[q] - r3[q];
-    }
+#define WINO_INLINE static inline __attribute__((always_inline))
+
+/* 8 floats as one value (GCC and Clang vector extensions): the generic
+ * build runs each operation as two SSE instructions, the AVX2 build as one.
+ * gcc 12 vectorised neither fused transform below by itself (issue 14). */
+typedef float v8 __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias)); /* any float* */
+/* macros rather than functions: a vector argument or return value of a
+ * function would change the ABI of the generic build (-Wpsabi) */
+#define ld8(p) (*(const v8u *)(p))
+#define st8(p, x) (*(v8u *)(p) = (x))
+
+/* (B^T d B)[e] of tile t, for T = float (one tile) or v8 (tiles t .. t+7):
+ * the input rows split by parity (E[i], O[i]: row i's even and odd
+ * columns), tile t reading E[i][t], O[i][t], E[i][t+1], O[i][t+1]; v: V[e =
+ * 0] of tile 0, vs: the stride of e. The same sums in the same order as B^T
+ * down the rows, then B along them, with nothing stored in between (the
+ * vertical sums of column t+1 are computed again rather than stored and
+ * re-read). */
+#define TILE_IN(T, LD, ST)                                                                      \
+    do {                                                                                        \
+        const T E0 = LD(E[0] + t), E1 = LD(E[1] + t), E2 = LD(E[2] + t), E3 = LD(E[3] + t);      \
+        const T O0 = LD(O[0] + t), O1 = LD(O[1] + t), O2 = LD(O[2] + t), O3 = LD(O[3] + t);      \
+        const T F0 = LD(E[0] + t + 1), F1 = LD(E[1] + t + 1), F2 = LD(E[2] + t + 1),             \
+                F3 = LD(E[3] + t + 1);                                                          \
+        const T G0 = LD(O[0] + t + 1), G1 = LD(O[1] + t + 1), G2 = LD(O[2] + t + 1),             \
+                G3 = LD(O[3] + t + 1);                                                          \
+        /* B^T d of the tile's 4 columns (e: E[t], o: O[t], f: E[t+1], g: O[t+1]) */             \
+        const T e0 = E0 - E2, e1 = E1 + E2, e2 = E2 - E1, e3 = E1 - E3;                         \
+        const T o0 = O0 - O2, o1 = O1 + O2, o2 = O2 - O1, o3 = O1 - O3;                         \
+        const T f0 = F0 - F2, f1 = F1 + F2, f2 = F2 - F1, f3 = F1 - F3;                         \
+        const T g0 = G0 - G2, g1 = G1 + G2, g2 = G2 - G1, g3 = G1 - G3;                         \
+        /* then B along each row k: (e - f, o + f, f - o, o - g) */                             \
+        float *w = v + t;                                                                       \
+        ST(w, e0 - f0), ST(w + vs, o0 + f0), ST(w + 2 * vs, f0 - o0), ST(w + 3 * vs, o0 - g0);  \
+        w += 4 * vs;                                                                            \
+        ST(w, e1 - f1), ST(w + vs, o1 + f1), ST(w + 2 * vs, f1 - o1), ST(w + 3 * vs, o1 - g1);  \
+        w += 4 * vs;                                                                            \
+        ST(w, e2 - f2), ST(w + vs, o2 + f2), ST(w + 2 * vs, f2 - o2), ST(w + 3 * vs, o2 - g2);  \
+        w += 4 * vs;                                                                            \
+        ST(w, e3 - f3), ST(w + vs, o3 + f3), ST(w + 2 * vs, f3 - o3), ST(w + 3 * vs, o3 - g3);  \
+    } while (0)
+#define LD1(p) (*(p))
+#define ST1(p, x) (*(p) = (x))
+
+/* cnt consecutive tiles of one tile row, straight into V's panels */
+WINO_INLINE void tiles_in(float *restrict v, size_t vs, const float *const E[4],
+                          const float *const O[4], int cnt) {
+    int t = 0;
+    for (; t + 8 <= cnt; t += 8) TILE_IN(v8, ld8, st8);
+    for (; t < cnt; t++) TILE_IN(float, LD1, ST1);
 }
 
-/* B applied along a row split by parity: tile tx has columns
- * (E[tx], O[tx], E[tx+1], O[tx+1]). */
-static inline __attribute__((always_inline)) void combine_cols(float *restrict v0, float *restrict v1, float *restrict v2,
-                         float *restrict v3, const float *restrict E, const float *restrict O,
-                         int TW) {
-    for (int tx = 0; tx < TW; tx++) {
-        v0[tx] = E[tx] - E[tx + 1];
-        v1[tx] = O[tx] + E[tx + 1];
-        v2[tx] = E[tx + 1] - O[tx];
-        v3[tx] = O[tx] - O[tx + 1];
-    }
-}
+/* Y = A^T m A + bias (then ReLU) of tile t, for T = float or v8 as above:
+ * y00, y01 (output row 0, columns 0 and 1), y10, y11; m points at one
+ * output channel's M[e = 0] of tile 0, ms is the stride of e (m[(4k+i)*ms]
+ * is row k, column i). A^T = [1 1 1 0; 0 1 -1 -1]: the column sums of A^T
+ * m that both output columns use are computed once; the additions are
+ * otherwise those of t0 + s*(t1 + t2), s = +-1, in the order they had when
+ * each output column was a pass of its own. */
+#define TILE_OUT(T, LD)                                                                         \
+    const float *p = m + t;                                                                     \
+    const T c0 = LD(p) + LD(p + 4 * ms) + LD(p + 8 * ms),                                       \
+            c1 = LD(p + ms) + LD(p + 5 * ms) + LD(p + 9 * ms),                                  \
+            c2 = LD(p + 2 * ms) + LD(p + 6 * ms) + LD(p + 10 * ms),                             \
+            c3 = LD(p + 3 * ms) + LD(p + 7 * ms) + LD(p + 11 * ms);                             \
+    const T d0 = LD(p + 4 * ms) - LD(p + 8 * ms) - LD(p + 12 * ms),                             \
+            d1 = LD(p + 5 * ms) - LD(p + 9 * ms) - LD(p + 13 * ms),                             \
+            d2 = LD(p + 6 * ms) - LD(p + 10 * ms) - LD(p + 14 * ms),                            \
+            d3 = LD(p + 7 * ms) - LD(p + 11 * ms) - LD(p + 15 * ms);                            \
+    T y00 = c0 + (c1 + c2) + bias, y01 = c1 - (c2 + c3) + bias;                                 \
+    T y10 = d0 + (d1 + d2) + bias, y11 = d1 - (d2 + d3) + bias
 
-/* One output column j of every tile: m points at M[e = j] of this output
- * channel, ms is the stride of e; col j+i of row k is m[(4k+i)*ms]. sign -1
- * gives column 1 (t1 - t2 - t3), +1 column 0 (t0 + t1 + t2). */
-static inline __attribute__((always_inline)) void output_col(float *restrict o0, float *restrict o1, const float *restrict m, size_t ms,
-                       float sign, float bias, int tb) {
-    const float *restrict m0 = m, *restrict m1 = m + ms, *restrict m2 = m + 2 * ms;
-    const float *restrict m4 = m + 4 * ms, *restrict m5 = m + 5 * ms, *restrict m6 = m + 6 * ms;
-    const float *restrict m8 = m + 8 * ms, *restrict m9 = m + 9 * ms, *restrict m10 = m + 10 * ms;
-    const float *restrict m12 = m + 12 * ms, *restrict m13 = m + 13 * ms,
-                          *restrict m14 = m + 14 * ms;
-    for (int t = 0; t < tb; t++) {
-        const float c0 = m0[t] + m4[t] + m8[t], c1 = m1[t] + m5[t] + m9[t],
-                    c2 = m2[t] + m6[t] + m10[t];
-        const float d0 = m4[t] - m8[t] - m12[t], d1 = m5[t] - m9[t] - m13[t],
-                    d2 = m6[t] - m10[t] - m14[t];
-        o0[t] = c0 + sign * (c1 + c2) + bias;
-        o1[t] = d0 + sign * (d1 + d2) + bias;
-    }
-}
+WINO_INLINE float relu1(float y) { return y > 0.0f ? y : 0.0f; }
+/* y > 0 ? y : 0 on 8 floats, NaN and -0 to +0 as relu1 */
+#define relu8(y) ((v8)((v8i)(y) & ((y) > (v8){0.0f})))
 
-/* Interleaves two columns into one image row: row[2t] = c0[t], row[2t+1] = c1[t]. */
-static inline __attribute__((always_inline)) void interleave(float *restrict row, const float *restrict c0, const float *restrict c1,
-                       int n) {
-    for (int t = 0; t < n; t++) {
-        row[2 * t] = c0[t];
-        row[2 * t + 1] = c1[t];
+/* The n tiles of one tile row of one output channel, written interleaved
+ * into its image rows row0, row1 (a scratch row past the image's last), in
+ * one pass over M with nothing stored in between; with half (odd W), the
+ * column 0 of tile n too. */
+WINO_INLINE void tiles_out(float *restrict row0, float *restrict row1, const float *restrict m,
+                           size_t ms, float bias, int relu, int n, int half) {
+    int t = 0;
+    for (; t + 8 <= n; t += 8) {
+        TILE_OUT(v8, ld8);
+        if (relu) y00 = relu8(y00), y01 = relu8(y01), y10 = relu8(y10), y11 = relu8(y11);
+        st8(row0 + 2 * t, __builtin_shufflevector(y00, y01, 0, 8, 1, 9, 2, 10, 3, 11));
+        st8(row0 + 2 * t + 8, __builtin_shufflevector(y00, y01, 4, 12, 5, 13, 6, 14, 7, 15));
+        st8(row1 + 2 * t, __builtin_shufflevector(y10, y11, 0, 8, 1, 9, 2, 10, 3, 11));
+        st8(row1 + 2 * t + 8, __builtin_shufflevector(y10, y11, 4, 12, 5, 13, 6, 14, 7, 15));
+    }
+    for (; t < n + half; t++) {
+        TILE_OUT(float, LD1);
+        if (relu) y00 = relu1(y00), y01 = relu1(y01), y10 = relu1(y10), y11 = relu1(y11);
+        row0[2 * t] = y00, row1[2 * t] = y10;
+        if (t < n) row0[2 * t + 1] = y01, row1[2 * t + 1] = y11;
     }
 }
 
@@ -177,72 +224,71 @@ band_body(ccpl__wg_kernel kern, float *out, const float *inp, const float *U, co
           float *M, float *r) {
     const int TW = (W + 1) / 2, n = (int)half_floats(W);
     const int tb = nr * TW, np = (tb + NR - 1) / NR;
-    const size_t ldm = (size_t)np * NR; /* M's row stride */
+    const size_t ldm = (size_t)np * NR; /* length of one row of M */
     const size_t plane_in = (size_t)H * W, plane_w = u_plane(OC, C);
-    const size_t vs = (size_t)C * ldm, ms = (size_t)OC * ldm; /* strides of e */
-    float *ev = r, *od = r + 4 * n;            /* input rows i: ev + i*n, od + i*n */
-    float *ae = r + 8 * n, *ao = r + 12 * n;   /* B^T d rows k: ae + k*n, ao + k*n */
-    float *ytmp = r + 16 * n;                  /* (4, tb) output rows before interleaving */
+    const size_t vs = (size_t)C * ldm; /* V's stride of e */
+    float *ev = r, *od = r + 4 * n;    /* ring of 4 input rows: slot s at ev + s*n, od + s*n */
+    float *dump = r + 8 * n;           /* (W floats) the row past an odd H */
 
     /* V[e][tile / NR][c][tile % NR] = (B^T d B)[e] for every tile of the
        band; the last panel's tiles past tb are zero (their products are
        computed, never read). With d's columns split by parity (E: columns
        0,2 of each tile, O: 1,3), tile tx reads E[tx], O[tx], E[tx+1],
-       O[tx+1]: all loops run on contiguous data. */
+       O[tx+1]: all loops run on contiguous data. Tile row ty reads padded
+       rows 2ty-1 .. 2ty+2, the last two of which the next one reads again:
+       they stay in the ring (row p in slot p % 4), so that each row is
+       split once. */
     if (tb % NR)
         for (size_t ec = 0; ec < (size_t)16 * C; ec++)
             memset(V + (ec / C) * vs + (size_t)(np - 1) * NR * C + (ec % C) * NR + tb % NR, 0,
                    sizeof(float) * (size_t)(NR - tb % NR));
-    for (int c = 0; c < C; c++)
+    for (int c = 0; c < C; c++) {
+        const float *x = inp + (size_t)c * plane_in;
+        const int p0 = 2 * tr0 - 1;
         for (int ty = 0; ty < nr; ty++) {
-            const float *x = inp + (size_t)c * plane_in;
-            const int p0 = 2 * (tr0 + ty) - 1;
-            for (int i = 0; i < 4; i++) load_row(ev + i * n, od + i * n, x, p0 + i, H, W, pad_mode);
-            for (int h = 0; h < 2; h++) { /* B^T d, down the columns */
-                const float *r0 = h ? od : ev;
-                float *a0 = h ? ao : ae;
-                combine_rows(a0, a0 + n, a0 + 2 * n, a0 + 3 * n, r0, r0 + n, r0 + 2 * n,
-                             r0 + 3 * n, n);
+            for (int i = ty ? 2 : 0; i < 4; i++) {
+                const int s = (2 * ty + i) & 3;
+                load_row(ev + s * n, od + s * n, x, p0 + 2 * ty + i, H, W, pad_mode);
             }
-            for (int k = 0; k < 4; k++) /* (B^T d) B, along the rows */
-                for (int tx0 = 0, cnt; tx0 < TW; tx0 += cnt) { /* runs of tiles sharing a panel */
-                    const int tile = ty * TW + tx0;
-                    cnt = NR - tile % NR < TW - tx0 ? NR - tile % NR : TW - tx0;
-                    float *v0 = V + (size_t)(4 * k) * vs + (size_t)(tile / NR) * NR * C +
-                                (size_t)c * NR + tile % NR;
-                    combine_cols(v0, v0 + vs, v0 + 2 * vs, v0 + 3 * vs, ae + k * n + tx0,
-                                 ao + k * n + tx0, cnt);
+            for (int tx0 = 0, cnt; tx0 < TW; tx0 += cnt) { /* runs of tiles sharing a panel */
+                const int tile = ty * TW + tx0;
+                cnt = NR - tile % NR < TW - tx0 ? NR - tile % NR : TW - tx0;
+                const float *E[4], *O[4];
+                for (int i = 0; i < 4; i++) {
+                    const int s = (2 * ty + i) & 3;
+                    E[i] = ev + s * n + tx0, O[i] = od + s * n + tx0;
                 }
+                float *v0 = V + (size_t)(tile / NR) * NR * C + (size_t)c * NR + tile % NR;
+                if (cnt == NR) /* a whole panel: a constant count, no remainder loop */
+                    tiles_in(v0, vs, E, O, NR);
+                else
+                    tiles_in(v0, vs, E, O, cnt);
+            }
         }
+    }
 
-    /* M[e] (OC, tb) = U[e] (OC, C) . V[e] (C, tb) */
+    /* M[e] (OC, tb) = U[e] (OC, C) . V[e] (C, tb), stored with the 16 e of
+       one output channel side by side, M[(oc * 16 + e) * ldm + tile], so
+       that the output transform of a channel reads one block of 16 rows
+       rather than 16 rows OC * ldm apart (issue 14) */
     for (int e = 0; e < 16; e++)
-        ccpl__wg_gemm(kern, M + (size_t)e * ms, ldm, U + (size_t)e * plane_w, V + (size_t)e * vs, OC,
-                      C, np);
+        ccpl__wg_gemm(kern, M + (size_t)e * ldm, 16 * ldm, U + (size_t)e * plane_w,
+                      V + (size_t)e * vs, OC, C, np);
 
-    /* Y = A^T M A + b, ReLU: first (2,4) = A^T m per tile into 8 rows, then
-       the 2x2 outputs into ytmp, then interleaved into the image rows */
+    /* Y = A^T M A + b, ReLU, straight into the image rows */
     for (int oc = 0; oc < OC; oc++) {
         const float bias = b ? b[oc] : 0.0f;
-        const float *mo = M + (size_t)oc * ldm;
-        float *restrict y00 = ytmp, *restrict y01 = ytmp + tb, *restrict y10 = ytmp + 2 * (size_t)tb,
-                        *restrict y11 = ytmp + 3 * (size_t)tb;
-        output_col(y00, y10, mo, ms, 1.0f, bias, tb);
-        output_col(y01, y11, mo + ms, ms, -1.0f, bias, tb);
-        if (relu)
-            for (size_t i = 0; i < 4 * (size_t)tb; i++) ytmp[i] = ytmp[i] > 0.0f ? ytmp[i] : 0.0f;
+        const float *mo = M + (size_t)oc * 16 * ldm;
         for (int ty = 0; ty < nr; ty++) {
             const int oy = 2 * (tr0 + ty);
-            float *restrict row0 = out + (size_t)oc * plane_in + (size_t)oy * W;
-            const size_t o = (size_t)ty * TW;
+            float *row0 = out + (size_t)oc * plane_in + (size_t)oy * W;
+            float *row1 = oy + 1 < H ? row0 + W : dump;
             const int full = W / 2; /* tiles with both columns inside */
-            interleave(row0, y00 + o, y01 + o, full);
-            if (full < TW) row0[2 * full] = y00[o + full];
-            if (oy + 1 < H) {
-                float *row1 = row0 + W;
-                interleave(row1, y10 + o, y11 + o, full);
-                if (full < TW) row1[2 * full] = y10[o + full];
-            }
+            const float *m = mo + (size_t)ty * TW;
+            if (relu)
+                tiles_out(row0, row1, m, ldm, bias, 1, full, full < TW);
+            else
+                tiles_out(row0, row1, m, ldm, bias, 0, full, full < TW);
         }
     }
 }
