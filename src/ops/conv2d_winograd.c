@@ -1,5 +1,6 @@
 #include "ops/conv2d_winograd.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "ops/wino_gemm.h"
@@ -17,6 +18,7 @@
 
 #define MR CCPL__WG_MR
 #define NR CCPL__WG_NR
+#define ALIGN ((size_t)16) /* floats of a 64-byte cache line */
 
 /* floats of one U[e]: OC rounded up to whole blocks of MR */
 static size_t u_plane(int OC, int C) { return ccpl__wg_roundup((size_t)OC, MR) * (size_t)C; }
@@ -75,11 +77,20 @@ static size_t row_floats(int W) { return 10 * half_floats(W); }
 static size_t thread_floats(int C, int OC, int H, int W) {
     const int TH = (H + 1) / 2, TW = (W + 1) / 2;
     const size_t tb = (size_t)band_rows(C, OC, TW, TH) * TW, tbp = ccpl__wg_roundup(tb, NR);
-    return (size_t)16 * (size_t)(C + OC) * tbp + row_floats(W);
+    return ccpl__wg_roundup((size_t)16 * (size_t)(C + OC) * tbp + row_floats(W), ALIGN);
 }
 
 size_t ccpl__winograd_scratch_floats(int C, int OC, int H, int W, int n_threads) {
-    return (size_t)(n_threads < 1 ? 1 : n_threads) * thread_floats(C, OC, H, W);
+    return (size_t)(n_threads < 1 ? 1 : n_threads) * thread_floats(C, OC, H, W) + ALIGN - 1;
+}
+
+/* The first cache-line boundary in the scratch: V's and M's blocks of
+ * whole lines then lie on lines (malloc gives 16 bytes), so that neither
+ * the transforms' 64-byte runs nor the products' 32-byte loads of V split
+ * across two lines. */
+static float *aligned(float *p) {
+    const size_t mis = (size_t)((uintptr_t)p % (ALIGN * sizeof(float))) / sizeof(float);
+    return mis ? p + (ALIGN - mis) : p;
 }
 
 /* Source index of padded coordinate p in [-1, n] (n: the side), -1 for a
@@ -313,6 +324,7 @@ void ccpl__winograd_forward_with(ccpl__wg_kernel kernel, float *out, const float
     const size_t per_thread = thread_floats(C, OC, H, W);
     const size_t tbp = ccpl__wg_roundup((size_t)nb * TW, NR);
     const size_t vm = (size_t)16 * C * tbp, mm = (size_t)16 * OC * tbp;
+    scratch = aligned(scratch);
     if (nt == 1) {
         for (int k = 0; k < n_bands; k++) {
             const int tr0 = k * nb;
