@@ -8,6 +8,7 @@
  * the tiles: dU[e] (OC, C) += dM[e] (OC, tiles) . V[e]^T (tiles, C). */
 #include "ops/conv2d_winograd_wgrad.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #ifdef _OPENMP
@@ -16,6 +17,7 @@
 
 #define MR CCPL__WG_MR
 #define NR CCPL__WG_NR
+#define ALIGN ((size_t)16) /* floats of a 64-byte cache line */
 #define WG_BAND_TARGET ((size_t)1 << 20) /* floats of V + dM per band, as the forward's */
 
 static int band_rows(int C, int OC, int TW, int TH) {
@@ -42,19 +44,37 @@ static dims dims_of(int C, int OC, int H, int W) {
     return d;
 }
 
+/* Floats between the channels of the transposition buffer: 16 TW and a
+ * cache line more. Its transposition reads one tile of 16 channels at a
+ * time; at 16 TW (8 KiB at TW = 128, a multiple of the 4 KiB over which
+ * L1's sets repeat), all 16 fell in one 8-way set and missed L1 on every
+ * read. */
+static size_t tmp_stride(int TW) { return (size_t)16 * TW + 16; }
+
 /* row buffers: 4 padded rows, their combinations, (16 channels, 16, TW) */
 static size_t row_floats(const dims *d) {
-    return (size_t)8 * (2 * (size_t)d->TW + 2) + (size_t)NR * 16 * d->TW;
+    return (size_t)8 * (2 * (size_t)d->TW + 2) + (size_t)NR * tmp_stride(d->TW);
 }
 
-/* per chunk: V, dM, dU, the row buffers */
+/* per chunk: V, dM, dU, the row buffers, to whole cache lines */
 static size_t chunk_floats(const dims *d) {
-    return (size_t)16 * (d->Cp + d->OCp) * d->tbmax + (size_t)16 * d->OC * d->Cp + row_floats(d);
+    return ccpl__wg_roundup((size_t)16 * (d->Cp + d->OCp) * d->tbmax +
+                                (size_t)16 * d->OC * d->Cp + row_floats(d),
+                            ALIGN);
 }
 
 size_t ccpl__winograd_backward_weights_scratch_floats(int C, int OC, int H, int W, int n_threads) {
     const dims d = dims_of(C, OC, H, W);
-    return (size_t)(n_threads < 1 ? 1 : n_threads) * chunk_floats(&d);
+    return (size_t)(n_threads < 1 ? 1 : n_threads) * chunk_floats(&d) + ALIGN - 1;
+}
+
+/* The scratch's first cache-line boundary (malloc gives 16 bytes): V's
+ * panels and dM's blocks, all whole lines, then lie on lines, and the
+ * products' 32-byte loads of them never split across two, as the
+ * forward's (ops/conv2d_winograd.c). */
+static float *aligned(float *p) {
+    const size_t mis = (size_t)((uintptr_t)p % (ALIGN * sizeof(float))) / sizeof(float);
+    return mis ? p + (ALIGN - mis) : p;
 }
 
 /* source of padded coordinate p (-1 .. n) on a side of n, -1 for a zero */
@@ -119,14 +139,15 @@ WG_INLINE void band_body(ccpl__wg_kernel kern, const dims *d, float *dU, const f
     const int C = d->C, OC = d->OC, H = d->H, W = d->W, TW = d->TW, n = 2 * TW + 2;
     const size_t tb = (size_t)nr * TW, plane = (size_t)H * W;
     const size_t vs = d->Cp * tb, ms = d->OCp * tb; /* strides of e */
-    float *R = r, *t = R + 4 * (size_t)n, *tmp = t + 4 * (size_t)n; /* tmp: (NR, 16, TW) */
+    float *R = r, *t = R + 4 * (size_t)n, *tmp = t + 4 * (size_t)n; /* tmp: (NR, 16, TW), padded */
+    const size_t ts = tmp_stride(TW);
     /* V[e][c / 16][t][c % 16] = (B^T d B)[e], 16 channels at a time */
     for (int ty = 0; ty < nr; ty++) {
         const int p0 = 2 * (tr0 + ty) - 1;
         for (size_t c0 = 0; c0 < d->Cp; c0 += NR) {
             for (int cc = 0; cc < NR; cc++) {
                 const int c = (int)c0 + cc;
-                float *tv = tmp + (size_t)cc * 16 * TW;
+                float *tv = tmp + (size_t)cc * ts;
                 if (c >= C) {
                     memset(tv, 0, sizeof(float) * 16 * (size_t)TW);
                     continue;
@@ -153,7 +174,7 @@ WG_INLINE void band_body(ccpl__wg_kernel kern, const dims *d, float *dU, const f
                 float *v = V + (size_t)e * vs + c0 * tb + (size_t)ty * TW * NR;
                 for (int tx = 0; tx < TW; tx++)
                     for (int cc = 0; cc < NR; cc++)
-                        v[(size_t)tx * NR + cc] = tmp[((size_t)cc * 16 + e) * TW + tx];
+                        v[(size_t)tx * NR + cc] = tmp[(size_t)cc * ts + (size_t)e * TW + tx];
             }
         }
     }
@@ -165,7 +186,7 @@ WG_INLINE void band_body(ccpl__wg_kernel kern, const dims *d, float *dU, const f
         for (size_t o0 = 0; o0 < d->OCp; o0 += MR) {
             for (int rr = 0; rr < MR; rr++) {
                 const int o = (int)o0 + rr;
-                float *tm = tmp + (size_t)rr * 16 * TW;
+                float *tm = tmp + (size_t)rr * ts;
                 if (o >= OC) {
                     memset(tm, 0, sizeof(float) * 16 * (size_t)TW);
                     continue;
@@ -185,7 +206,7 @@ WG_INLINE void band_body(ccpl__wg_kernel kern, const dims *d, float *dU, const f
                 float *m = dM + (size_t)e * ms + o0 * tb + (size_t)ty * TW * MR;
                 for (int tx = 0; tx < TW; tx++)
                     for (int rr = 0; rr < MR; rr++)
-                        m[(size_t)tx * MR + rr] = tmp[((size_t)rr * 16 + e) * TW + tx];
+                        m[(size_t)tx * MR + rr] = tmp[(size_t)rr * ts + (size_t)e * TW + tx];
             }
         }
     }
@@ -225,6 +246,7 @@ void ccpl__winograd_backward_weights_with(ccpl__wg_kernel kernel, float *dw, con
     const int nt = n_threads < 1 ? 1 : n_threads > units ? units : n_threads;
     const size_t per = chunk_floats(&d), nu = (size_t)16 * OC * d.Cp;
     const size_t vm = (size_t)16 * d.Cp * d.tbmax, mm = (size_t)16 * d.OCp * d.tbmax;
+    scratch = aligned(scratch);
     if (nt == 1) {
         /* no OpenMP region at all, not even a serialised one: after an
            if(0) region with num_threads, clang's libomp gave the next
