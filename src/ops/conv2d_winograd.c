@@ -19,6 +19,12 @@
 #define MR CCPL__WG_MR
 #define NR CCPL__WG_NR
 #define ALIGN ((size_t)16) /* floats of a 64-byte cache line */
+/* A cache line between V's planes and between M's rows: their strides are
+ * otherwise multiples of 4 KiB for most layers (e.g. 128 KiB between V's
+ * planes at C = 64 and 512 tiles), so that the 16 planes the input
+ * transform writes at once, and the 16 rows of M the output transform reads
+ * at once, all fell in one of L1's 8-way sets. */
+#define SKEW ((size_t)16)
 
 /* floats of one U[e]: OC rounded up to whole blocks of MR */
 static size_t u_plane(int OC, int C) { return ccpl__wg_roundup((size_t)OC, MR) * (size_t)C; }
@@ -77,7 +83,9 @@ static size_t row_floats(int W) { return 10 * half_floats(W); }
 static size_t thread_floats(int C, int OC, int H, int W) {
     const int TH = (H + 1) / 2, TW = (W + 1) / 2;
     const size_t tb = (size_t)band_rows(C, OC, TW, TH) * TW, tbp = ccpl__wg_roundup(tb, NR);
-    return ccpl__wg_roundup((size_t)16 * (size_t)(C + OC) * tbp + row_floats(W), ALIGN);
+    return ccpl__wg_roundup((size_t)16 * ((size_t)C * tbp + SKEW) +
+                                (size_t)16 * OC * (tbp + SKEW) + row_floats(W),
+                            ALIGN);
 }
 
 size_t ccpl__winograd_scratch_floats(int C, int OC, int H, int W, int n_threads) {
@@ -138,6 +146,11 @@ typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias)); /* an
  * function would change the ABI of the generic build (-Wpsabi) */
 #define ld8(p) (*(const v8u *)(p))
 #define st8(p, x) (*(v8u *)(p) = (x))
+/* and 4 floats (SSE in both builds), for short runs */
+typedef float v4 __attribute__((vector_size(16)));
+typedef float v4u __attribute__((vector_size(16), aligned(4), may_alias));
+#define ld4(p) (*(const v4u *)(p))
+#define st4(p, x) (*(v4u *)(p) = (x))
 
 /* (B^T d B)[e] of tile t, for T = float (one tile) or v8 (tiles t .. t+7):
  * the input rows split by parity (E[i], O[i]: row i's even and odd
@@ -172,12 +185,30 @@ typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias)); /* an
 #define LD1(p) (*(p))
 #define ST1(p, x) (*(p) = (x))
 
-/* cnt consecutive tiles of one tile row, straight into V's panels */
+/* cnt consecutive tiles of one tile row, straight into V's panels. Where
+ * TW is no multiple of NR (odd in every input gradient: 17 .. 129 tiles),
+ * the panels cut the runs anywhere; a run's last tiles are then done as a
+ * last vector ending at its end, overlapping the one before (the tiles in
+ * both are written twice, with the same values): one tile at a time, they
+ * made those layers 6-10 % slower than before the fusion. */
 WINO_INLINE void tiles_in(float *restrict v, size_t vs, const float *const E[4],
                           const float *const O[4], int cnt) {
     int t = 0;
-    for (; t + 8 <= cnt; t += 8) TILE_IN(v8, ld8, st8);
-    for (; t < cnt; t++) TILE_IN(float, LD1, ST1);
+    if (cnt >= 8) {
+        for (; t + 8 <= cnt; t += 8) TILE_IN(v8, ld8, st8);
+        if (t < cnt) {
+            t = cnt - 8;
+            TILE_IN(v8, ld8, st8);
+        }
+    } else if (cnt >= 4) {
+        TILE_IN(v4, ld4, st4);
+        if (cnt > 4) {
+            t = cnt - 4;
+            TILE_IN(v4, ld4, st4);
+        }
+    } else {
+        for (; t < cnt; t++) TILE_IN(float, LD1, ST1);
+    }
 }
 
 /* Y = A^T m A + bias (then ReLU) of tile t, for T = float or v8 as above:
@@ -235,9 +266,9 @@ band_body(ccpl__wg_kernel kern, float *out, const float *inp, const float *U, co
           float *M, float *r) {
     const int TW = (W + 1) / 2, n = (int)half_floats(W);
     const int tb = nr * TW, np = (tb + NR - 1) / NR;
-    const size_t ldm = (size_t)np * NR; /* length of one row of M */
+    const size_t ldm = (size_t)np * NR + SKEW; /* M's row stride */
     const size_t plane_in = (size_t)H * W, plane_w = u_plane(OC, C);
-    const size_t vs = (size_t)C * ldm; /* V's stride of e */
+    const size_t vs = (size_t)C * np * NR + SKEW; /* V's stride of e */
     float *ev = r, *od = r + 4 * n;    /* ring of 4 input rows: slot s at ev + s*n, od + s*n */
     float *dump = r + 8 * n;           /* (W floats) the row past an odd H */
 
@@ -323,7 +354,7 @@ void ccpl__winograd_forward_with(ccpl__wg_kernel kernel, float *out, const float
     const int nt = n_threads > 1 && n_bands > 1 ? n_threads : 1;
     const size_t per_thread = thread_floats(C, OC, H, W);
     const size_t tbp = ccpl__wg_roundup((size_t)nb * TW, NR);
-    const size_t vm = (size_t)16 * C * tbp, mm = (size_t)16 * OC * tbp;
+    const size_t vm = (size_t)16 * (C * tbp + SKEW), mm = (size_t)16 * OC * (tbp + SKEW);
     scratch = aligned(scratch);
     if (nt == 1) {
         for (int k = 0; k < n_bands; k++) {
