@@ -1,6 +1,5 @@
 #include "ops/conv2d_winograd.h"
 
-#include <stdint.h>
 #include <string.h>
 
 #include "ops/wino_gemm.h"
@@ -18,7 +17,7 @@
 
 #define MR CCPL__WG_MR
 #define NR CCPL__WG_NR
-#define ALIGN ((size_t)16) /* floats of a 64-byte cache line */
+#define ALIGN CCPL__WG_LINE
 /* A cache line between V's planes and between M's rows: their strides are
  * otherwise multiples of 4 KiB for most layers (e.g. 128 KiB between V's
  * planes at C = 64 and 512 tiles), so that the 16 planes the input
@@ -90,15 +89,6 @@ static size_t thread_floats(int C, int OC, int H, int W) {
 
 size_t ccpl__winograd_scratch_floats(int C, int OC, int H, int W, int n_threads) {
     return (size_t)(n_threads < 1 ? 1 : n_threads) * thread_floats(C, OC, H, W) + ALIGN - 1;
-}
-
-/* The first cache-line boundary in the scratch: V's and M's blocks of
- * whole lines then lie on lines (malloc gives 16 bytes), so that neither
- * the transforms' 64-byte runs nor the products' 32-byte loads of V split
- * across two lines. */
-static float *aligned(float *p) {
-    const size_t mis = (size_t)((uintptr_t)p % (ALIGN * sizeof(float))) / sizeof(float);
-    return mis ? p + (ALIGN - mis) : p;
 }
 
 /* Source index of padded coordinate p in [-1, n] (n: the side), -1 for a
@@ -327,6 +317,7 @@ band_body(ccpl__wg_kernel kern, float *out, const float *inp, const float *U, co
             float *row1 = oy + 1 < H ? row0 + W : dump;
             const int full = W / 2; /* tiles with both columns inside */
             const float *m = mo + (size_t)ty * TW;
+            /* relu as a constant, so that the inlined loop tests it once */
             if (relu)
                 tiles_out(row0, row1, m, ldm, bias, 1, full, full < TW);
             else
@@ -355,7 +346,7 @@ void ccpl__winograd_forward_with(ccpl__wg_kernel kernel, float *out, const float
     const size_t per_thread = thread_floats(C, OC, H, W);
     const size_t tbp = ccpl__wg_roundup((size_t)nb * TW, NR);
     const size_t vm = (size_t)16 * (C * tbp + SKEW), mm = (size_t)16 * OC * (tbp + SKEW);
-    scratch = aligned(scratch);
+    scratch = ccpl__wg_line_align(scratch);
     if (nt == 1) {
         for (int k = 0; k < n_bands; k++) {
             const int tr0 = k * nb;

@@ -8,7 +8,6 @@
  * the tiles: dU[e] (OC, C) += dM[e] (OC, tiles) . V[e]^T (tiles, C). */
 #include "ops/conv2d_winograd_wgrad.h"
 
-#include <stdint.h>
 #include <string.h>
 
 #ifdef _OPENMP
@@ -17,7 +16,7 @@
 
 #define MR CCPL__WG_MR
 #define NR CCPL__WG_NR
-#define ALIGN ((size_t)16) /* floats of a 64-byte cache line */
+#define ALIGN CCPL__WG_LINE
 #define WG_BAND_TARGET ((size_t)1 << 20) /* floats of V + dM per band, as the forward's */
 
 static int band_rows(int C, int OC, int TW, int TH) {
@@ -66,15 +65,6 @@ static size_t chunk_floats(const dims *d) {
 size_t ccpl__winograd_backward_weights_scratch_floats(int C, int OC, int H, int W, int n_threads) {
     const dims d = dims_of(C, OC, H, W);
     return (size_t)(n_threads < 1 ? 1 : n_threads) * chunk_floats(&d) + ALIGN - 1;
-}
-
-/* The scratch's first cache-line boundary (malloc gives 16 bytes): V's
- * panels and dM's blocks, all whole lines, then lie on lines, and the
- * products' 32-byte loads of them never split across two, as the
- * forward's (ops/conv2d_winograd.c). */
-static float *aligned(float *p) {
-    const size_t mis = (size_t)((uintptr_t)p % (ALIGN * sizeof(float))) / sizeof(float);
-    return mis ? p + (ALIGN - mis) : p;
 }
 
 /* source of padded coordinate p (-1 .. n) on a side of n, -1 for a zero */
@@ -246,7 +236,7 @@ void ccpl__winograd_backward_weights_with(ccpl__wg_kernel kernel, float *dw, con
     const int nt = n_threads < 1 ? 1 : n_threads > units ? units : n_threads;
     const size_t per = chunk_floats(&d), nu = (size_t)16 * OC * d.Cp;
     const size_t vm = (size_t)16 * d.Cp * d.tbmax, mm = (size_t)16 * d.OCp * d.tbmax;
-    scratch = aligned(scratch);
+    scratch = ccpl__wg_line_align(scratch);
     if (nt == 1) {
         /* no OpenMP region at all, not even a serialised one: after an
            if(0) region with num_threads, clang's libomp gave the next

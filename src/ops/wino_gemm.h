@@ -17,6 +17,7 @@
 #define CCPL_OPS_WINO_GEMM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #define CCPL__WG_X86 1 /* the AVX2 kernel exists in this build */
@@ -42,6 +43,19 @@ const char *ccpl__wg_name(ccpl__wg_kernel k);
 
 /* n rounded up to a multiple of m. */
 static inline size_t ccpl__wg_roundup(size_t n, size_t m) { return (n + m - 1) / m * m; }
+
+/* Floats of a 64-byte cache line. */
+#define CCPL__WG_LINE ((size_t)16)
+
+/* p moved up to its first cache-line boundary (malloc gives 16 bytes): a
+ * scratch sized with CCPL__WG_LINE - 1 floats to spare, whose blocks are
+ * whole lines, then has every block on a line, so that neither the
+ * transforms' 64-byte runs nor the products' 32-byte loads split across two
+ * lines (issue 14). */
+static inline float *ccpl__wg_line_align(float *p) {
+    const size_t mis = (size_t)((uintptr_t)p % (CCPL__WG_LINE * sizeof(float))) / sizeof(float);
+    return mis ? p + (CCPL__WG_LINE - mis) : p;
+}
 
 /* M = U . V as above, over np panels of V and C >= 1 input channels, with
  * kernel k (resolved and available: the caller checks). Deterministic: the
